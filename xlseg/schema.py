@@ -1,0 +1,46 @@
+"""The clean table every face hands to the engine: a DataFrame plus the role of each column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Role(StrEnum):
+    """What a column is for in segmentation."""
+
+    DIMENSION = "dimension"  # categories to segment by (text labels)
+    METRIC = "metric"  # numbers to aggregate (float64)
+    FLAG = "flag"  # booleans (pandas "boolean" dtype) -> rates
+    DATE = "date"  # datetime64 -> periods
+    ID = "id"  # identifiers (text); counted distinct, never aggregated
+
+
+MISSING_LABEL = "(missing)"
+OTHER_LABEL = "Other"
+TOTAL_LABEL = "Total"
+
+
+@dataclass
+class Table:
+    """A cleaned input table.
+
+    Attributes:
+        frame: the clean data. Dimensions and ids are text (``object`` dtype, missing as NaN),
+            metrics ``float64``, flags pandas ``"boolean"``, dates ``datetime64[ns]``.
+        roles: column name -> :class:`Role`, in column order.
+        notes: one short sentence per cleaning step that changed something
+            (e.g. "dropped 3 empty rows", "2 error cells (#N/A) in 'revenue' read as missing").
+        source_rows: data rows in the input before empty rows were dropped.
+    """
+
+    frame: pd.DataFrame
+    roles: dict[str, Role]
+    notes: list[str] = field(default_factory=list)
+    source_rows: int = 0
+
+    def columns_with(self, role: Role) -> list[str]:
+        """Names of the columns that have ``role``, in table order."""
+        return [c for c, r in self.roles.items() if r == role]

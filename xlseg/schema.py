@@ -28,8 +28,9 @@ class Table:
     """A cleaned input table.
 
     Attributes:
-        frame: the clean data. Dimensions and ids are text (``object`` dtype, missing as NaN),
-            metrics ``float64``, flags pandas ``"boolean"``, dates ``datetime64[ns]``.
+        frame: the clean data. Dimensions are ``category`` dtype whose categories are stripped
+            ``str`` labels (missing as NaN, turned into "(missing)" by the engine); ids are ``str``
+            text; metrics ``float64``; flags pandas ``"boolean"``; dates ``datetime64``.
         roles: column name -> :class:`Role`, in column order.
         notes: one short sentence per cleaning step that changed something
             (e.g. "dropped 3 empty rows", "2 error cells (#N/A) in 'revenue' read as missing").

@@ -1,0 +1,260 @@
+"""What to segment: dimensions (with binning), metrics and their aggregations, as plain values.
+
+Every face speaks this vocabulary: the Python API passes dicts and lists, Excel formulas and the CLI
+pass short strings. The parsers here turn both into the same small objects, and
+:func:`Dimension.to_dict` / :func:`metrics_to_text` turn them back, so a spec can live in a config sheet.
+
+Grammar of the strings:
+
+* metrics: ``"session_length:mean,median; converted:rate"`` — ``column:agg[,agg...]`` joined by ``;``.
+* bins: ``"q4"`` or ``"quantile:4"`` (tie-safe quantile bins), ``"width:5"`` or ``"equal:5"``
+  (equal-width bins), ``"edges:18,25,35"`` or ``"18,25,35"`` (custom edges; values below the first
+  edge and from the last edge up get their own bins, e.g. ``"<18"`` and ``"35+"``),
+  ``"day" | "week" | "month" | "quarter" | "year"`` (date periods), ``"top:5"`` (the 5 largest
+  categories, the rest folded into "Other").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from xlseg.errors import XlsegError
+
+BASIC_AGGREGATIONS = ("mean", "median", "sum", "min", "max", "count", "nunique", "rate")
+PERIODS = ("day", "week", "month", "quarter", "year")
+_AGG_ALIASES = {"avg": "mean", "average": "mean", "distinct": "nunique", "n": "count"}
+_PERCENTILE = re.compile(r"^p(\d{1,2})$")
+
+
+def normalize_aggregation(name: str) -> str:
+    """Return the canonical name of an aggregation, or raise a one-line error listing the valid ones."""
+    agg = str(name).strip().lower()
+    agg = _AGG_ALIASES.get(agg, agg)
+    if agg in BASIC_AGGREGATIONS:
+        return agg
+    match = _PERCENTILE.match(agg)
+    if match and 1 <= int(match.group(1)) <= 99:
+        return f"p{int(match.group(1))}"
+    raise XlsegError(
+        f"unknown aggregation '{name}'; use one of {', '.join(BASIC_AGGREGATIONS)} or a percentile p1…p99"
+    )
+
+
+def percentile_of(agg: str) -> float | None:
+    """The quantile (0–1) an aggregation stands for: ``median`` → 0.5, ``p90`` → 0.9, others → None."""
+    if agg == "median":
+        return 0.5
+    match = _PERCENTILE.match(agg)
+    return int(match.group(1)) / 100 if match else None
+
+
+MetricList = list[tuple[str, str]]
+
+
+def parse_metrics(metrics: object) -> MetricList:
+    """Turn any accepted metrics form into a list of ``(column, aggregation)`` pairs, in order.
+
+    Accepts ``None``; a mapping column → aggregation or list of aggregations; a string in the
+    ``"col:agg,agg; col:agg"`` grammar; or a sequence of such strings / ``(column, agg)`` pairs.
+    A column given without aggregation (``"revenue"``) means ``mean``. Duplicates are dropped.
+    """
+    pairs: MetricList = []
+    if metrics is None:
+        return pairs
+    if isinstance(metrics, Mapping):
+        for column, aggs in metrics.items():
+            agg_list = [aggs] if isinstance(aggs, str) else list(aggs)
+            pairs.extend((str(column).strip(), normalize_aggregation(a)) for a in agg_list)
+    elif isinstance(metrics, str):
+        for part in re.split(r"[;\n]", metrics):
+            if part.strip():
+                pairs.extend(_parse_metric_text(part))
+    elif isinstance(metrics, Sequence):
+        for item in metrics:
+            if item is None or (isinstance(item, str) and not item.strip()):
+                continue
+            if isinstance(item, tuple) and len(item) == 2:
+                pairs.append((str(item[0]).strip(), normalize_aggregation(item[1])))
+            else:
+                pairs.extend(parse_metrics(str(item)))
+    else:
+        raise XlsegError(f"metrics must be text like 'revenue:mean,sum', not {type(metrics).__name__}")
+    return list(dict.fromkeys(pairs))
+
+
+def _parse_metric_text(text: str) -> MetricList:
+    column, sep, aggs = text.rpartition(":")
+    if not sep:
+        column, aggs = text, "mean"
+    column = column.strip()
+    if not column:
+        raise XlsegError(f"metric '{text.strip()}' has no column name; write it as 'column:agg'")
+    return [(column, normalize_aggregation(a)) for a in aggs.split(",") if a.strip()]
+
+
+def metrics_to_text(metrics: MetricList) -> str:
+    """The inverse of :func:`parse_metrics` for strings: ``[("a","mean"),("a","sum")]`` → ``"a:mean,sum"``."""
+    grouped: dict[str, list[str]] = {}
+    for column, agg in metrics:
+        grouped.setdefault(column, []).append(agg)
+    return "; ".join(f"{c}:{','.join(aggs)}" for c, aggs in grouped.items())
+
+
+@dataclass(frozen=True)
+class Binning:
+    """How to turn a column into segments.
+
+    ``kind`` is one of ``"quantile"``, ``"width"``, ``"edges"``, ``"period"``, ``"top"``.
+    """
+
+    kind: str
+    count: int | None = None
+    edges: tuple[float, ...] = ()
+    period: str | None = None
+
+    def to_text(self) -> str:
+        """The spec string that parses back to this binning."""
+        if self.kind in ("quantile", "width", "top"):
+            return f"{self.kind}:{self.count}"
+        if self.kind == "edges":
+            return "edges:" + ",".join(f"{e:g}" for e in self.edges)
+        return str(self.period)
+
+
+def parse_bins(spec: object) -> Binning:
+    """Parse a bin spec (see module docstring); a list of numbers means custom edges."""
+    if isinstance(spec, Binning):
+        return spec
+    if isinstance(spec, Sequence) and not isinstance(spec, str):
+        return _edges_binning(spec, original=spec)
+    text = str(spec).strip().lower()
+    if text in PERIODS:
+        return Binning("period", period=text)
+    match = re.fullmatch(r"(q|quantile|quantiles|width|equal|top)\s*[:=]?\s*(\d+)", text)
+    if match:
+        kind = {"q": "quantile", "quantiles": "quantile", "equal": "width"}.get(match.group(1), match.group(1))
+        count = int(match.group(2))
+        if count < 1:
+            raise XlsegError(f"bin spec '{spec}' needs a count of at least 1")
+        return Binning(kind, count=count)
+    if text.startswith("edges"):
+        text = text.partition(":")[2] or text.partition("=")[2]
+    parts = [p for p in re.split(r"[,;\s]+", text) if p]
+    if parts:
+        return _edges_binning(parts, original=spec)
+    raise XlsegError(
+        f"bin spec '{spec}' not understood; use q4, width:5, edges:18,25,35, top:5 or one of {', '.join(PERIODS)}"
+    )
+
+
+def _edges_binning(values: Sequence[object], original: object) -> Binning:
+    try:
+        edges = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise XlsegError(
+            f"bin spec '{original}' not understood; custom edges must be numbers like 18,25,35"
+        ) from None
+    if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        raise XlsegError(f"bin edges {original} must be increasing numbers")
+    return Binning("edges", edges=edges)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One segmentation dimension: a column, optionally binned or limited to its top categories."""
+
+    column: str
+    binning: Binning | None = None
+    top: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """A plain dict that :func:`parse_dimension` turns back into this dimension."""
+        out: dict[str, object] = {"column": self.column}
+        if self.binning is not None:
+            out["bins"] = self.binning.to_text()
+        if self.top is not None:
+            out["top"] = self.top
+        return out
+
+
+def parse_dimension(item: object, bins: Mapping[str, object] | None = None, top: object = None) -> Dimension:
+    """Build a :class:`Dimension` from a name, a dict (``{"column":..., "bins":..., "top":...}``) or a Dimension.
+
+    ``bins`` (column → spec) and ``top`` (an int for every text dimension, or column → int) are the
+    call-wide options; an explicit setting on the item wins.
+    """
+    if isinstance(item, Dimension):
+        return item
+    if isinstance(item, Mapping):
+        column = str(item.get("column", "")).strip()
+        spec = item.get("bins")
+        top_n = item.get("top")
+    else:
+        column, spec, top_n = str(item).strip(), None, None
+    if not column:
+        raise XlsegError("a segment dimension has no column name")
+    if spec is None and bins:
+        spec = bins.get(column)
+    if top_n is None and top is not None:
+        top_n = top.get(column) if isinstance(top, Mapping) else top
+    binning = parse_bins(spec) if spec is not None else None
+    if binning is not None and binning.kind == "top":
+        binning, top_n = None, binning.count
+    return Dimension(column, binning, whole_number(top_n, "top"))
+
+
+def whole_number(value: object, name: str, minimum: int = 1) -> int | None:
+    """``value`` as an int (Excel hands 5 as 5.0); None stays None; one-line error naming ``name`` otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise XlsegError(f"{name} must be a whole number, not '{value}'") from None
+    if number != int(number):
+        raise XlsegError(f"{name} must be a whole number, not {value}")
+    if number < minimum:
+        raise XlsegError(f"{name} must be at least {minimum}, not {int(number)}")
+    return int(number)
+
+
+def parse_by(by: object, bins: Mapping[str, object] | None = None, top: object = None) -> list[Dimension]:
+    """Parse the ``by`` argument: one column name, a comma-separated string, or a list of items."""
+    if by is None:
+        raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
+    if isinstance(by, (str, Mapping, Dimension)):
+        items: list[object] = [p for p in str(by).split(",")] if isinstance(by, str) else [by]
+    else:
+        items = list(by)
+    dims = [parse_dimension(i, bins, top) for i in items if not (isinstance(i, str) and not i.strip())]
+    if not dims:
+        raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
+    names = [d.column for d in dims]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise XlsegError(f"column '{repeated[0]}' appears twice in by; segment by each column once")
+    return dims
+
+
+@dataclass
+class Options:
+    """Call-wide engine options shared by breakdown, compare and report."""
+
+    min_size: int | None = None
+    sort: str | None = None
+    ascending: bool = False
+    confidence: float = 0.95
+    intervals: bool = False
+    compare: bool = False
+    subtotals: bool = False
+
+    def __post_init__(self) -> None:
+        try:
+            self.confidence = float(self.confidence)
+        except (TypeError, ValueError):
+            self.confidence = -1.0
+        if not 0 < self.confidence < 1:
+            raise XlsegError("confidence must be a number between 0 and 1, e.g. 0.95")
+        self.min_size = whole_number(self.min_size, "min_size")

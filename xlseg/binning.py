@@ -1,0 +1,250 @@
+"""Turn one clean column into segment codes and readable, ordered labels.
+
+Every dimension becomes ``Segments(codes, labels)``: ``codes`` is an int64 array with one entry per row
+in ``range(len(labels))``, and ``labels`` are in display order (bins by value, periods by time, text
+alphabetically), with "Other" and "(missing)" last. Missing values are never dropped: they get the
+"(missing)" segment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from xlseg.errors import XlsegError
+from xlseg.schema import MISSING_LABEL, OTHER_LABEL
+from xlseg.spec import Binning, Dimension
+
+MAX_DISTINCT_VALUES = 1000  # an unbinned number/date column with more distinct values needs bins
+
+
+@dataclass
+class Segments:
+    """Per-row segment codes and the label of each code."""
+
+    codes: np.ndarray
+    labels: list[str]
+
+
+def segment(series: pd.Series, dimension: Dimension) -> Segments:
+    """Codes and labels for ``series`` segmented as ``dimension`` says (binning, then top-N)."""
+    binning = dimension.binning
+    if binning is None:
+        result = _distinct_values(series)
+    elif binning.kind == "period":
+        result = _periods(series, binning.period or "month")
+    else:
+        result = _numeric_bins(series, binning)
+    if dimension.top is not None:
+        result = keep_top(result, dimension.top)
+    return result
+
+
+def _with_missing(codes: np.ndarray, labels: list[str]) -> Segments:
+    """Give code -1 (missing) its own "(missing)" label at the end, when any row has it."""
+    codes = codes.astype(np.int64, copy=False)
+    missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(labels), codes)
+        labels = [*labels, MISSING_LABEL]
+    return Segments(codes, labels)
+
+
+def _distinct_values(series: pd.Series) -> Segments:
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _categories(series)
+    if pd.api.types.is_bool_dtype(dtype):
+        values = series.astype("boolean")
+        codes = np.where(values.isna().to_numpy(), -1, values.fillna(False).to_numpy(dtype=bool).astype(np.int64))
+        return _with_missing(codes, ["FALSE", "TRUE"])
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        codes, uniques = pd.factorize(series, sort=True)
+        if len(uniques) > MAX_DISTINCT_VALUES:
+            hint = "a period such as month" if pd.api.types.is_datetime64_any_dtype(dtype) else "bins such as q4"
+            raise XlsegError(f"column '{series.name}' has {len(uniques):,} distinct values; segment it with {hint}")
+        return _with_missing(codes, _format_values(uniques))
+    return _categories(series.astype("category"))
+
+
+def _categories(series: pd.Series) -> Segments:
+    categories = [str(c) for c in series.cat.categories]
+    order = sorted(range(len(categories)), key=lambda i: categories[i])
+    rank = np.empty(len(categories) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(categories))
+    rank[-1] = -1  # code -1 (missing) indexes the last slot
+    codes = rank[series.cat.codes.to_numpy()]
+    return _with_missing(codes, [categories[i] for i in order])
+
+
+def _format_values(uniques: pd.Index) -> list[str]:
+    if pd.api.types.is_datetime64_any_dtype(uniques.dtype):
+        has_time = bool((uniques != uniques.normalize()).any())
+        return [v.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d") for v in uniques]
+    values = np.asarray(uniques, dtype=float)
+    return _format_numbers(values)
+
+
+def _format_numbers(values: np.ndarray) -> list[str]:
+    """Shortest decimal rendering that keeps distinct values distinct (whole numbers without decimals)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or np.all(finite == np.round(finite)):
+        return [_plain(v, 0) for v in values]
+    for decimals in range(1, 10):
+        texts = [_plain(v, decimals) for v in values]
+        if len(set(texts)) == len(set(values.tolist())):
+            return texts
+    return [repr(float(v)) for v in values]
+
+
+def _plain(value: float, decimals: int) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _periods(series: pd.Series, period: str) -> Segments:
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        raise XlsegError(f"'{period}' bins need a date column; '{series.name}' is not a date (declare it one)")
+    freq = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}[period]
+    periods = series.dt.to_period(freq)
+    codes, uniques = pd.factorize(periods, sort=True)
+    if period == "week":
+        labels = [f"{p.start_time.isocalendar().year}-W{p.start_time.isocalendar().week:02d}" for p in uniques]
+    else:
+        labels = [str(p) for p in uniques]
+    return _with_missing(codes, labels)
+
+
+@dataclass(frozen=True)
+class _Bin:
+    low: float
+    high: float
+    low_closed: bool
+    high_closed: bool
+
+
+def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
+    if binning.kind in ("quantile", "width") and not _is_number_column(series):
+        raise XlsegError(f"'{binning.to_text()}' bins need a number column; '{series.name}' is not numeric")
+    if binning.kind == "edges" and not _is_number_column(series):
+        raise XlsegError(f"custom bin edges need a number column; '{series.name}' is not numeric")
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return _with_missing(np.full(len(values), -1), [])
+    if binning.kind == "quantile":
+        bins = _quantile_bins(finite, binning.count or 4)
+    elif binning.kind == "width":
+        bins = _width_bins(finite, binning.count or 4)
+    else:
+        bins = _edge_bins(binning.edges)
+    codes = _assign(values, bins)
+    integers = bool(np.all(finite == np.round(finite)))
+    return _drop_empty(_with_missing(codes, _bin_labels(bins, integers)))
+
+
+def _is_number_column(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _quantile_bins(values: np.ndarray, count: int) -> list[_Bin]:
+    """Quantile bins that never fail on ties: a value hit by two or more cut points becomes its own bin."""
+    cuts = np.quantile(values, np.linspace(0, 1, count + 1))
+    unique, hits = np.unique(cuts, return_counts=True)
+    mass = set(unique[hits > 1].tolist())
+    if len(unique) == 1:
+        return [_Bin(unique[0], unique[0], True, True)]
+    bins: list[_Bin] = []
+    last = len(unique) - 1
+    for j, value in enumerate(unique.tolist()):
+        if value in mass:
+            bins.append(_Bin(value, value, True, True))
+        if j < last:
+            upper = float(unique[j + 1])
+            bins.append(_Bin(value, upper, value not in mass, j + 1 == last and upper not in mass))
+    return bins
+
+
+def _width_bins(values: np.ndarray, count: int) -> list[_Bin]:
+    low, high = float(values.min()), float(values.max())
+    if low == high:
+        return [_Bin(low, high, True, True)]
+    edges = np.linspace(low, high, count + 1)
+    edges[-1] = high
+    return [
+        _Bin(float(a), float(b), True, i == count - 1) for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
+    ]
+
+
+def _edge_bins(edges: tuple[float, ...]) -> list[_Bin]:
+    bins = [_Bin(-math.inf, edges[0], False, False)]
+    bins += [_Bin(a, b, True, False) for a, b in zip(edges, edges[1:], strict=False)]
+    bins.append(_Bin(edges[-1], math.inf, True, False))
+    return bins
+
+
+def _assign(values: np.ndarray, bins: list[_Bin]) -> np.ndarray:
+    """Bin index of every value (bins are contiguous and ordered); NaN → -1."""
+    ends = np.array([b.high for b in bins])
+    closed = np.array([b.high_closed for b in bins])
+    filled = np.where(np.isnan(values), 0.0, values)
+    index = np.searchsorted(ends, filled, side="left")
+    index = np.minimum(index, len(bins) - 1)
+    on_open_end = (ends[index] == filled) & ~closed[index]
+    index = np.minimum(index + on_open_end, len(bins) - 1)
+    return np.where(np.isnan(values), -1, index)
+
+
+def _bin_labels(bins: list[_Bin], integers: bool) -> list[str]:
+    finite = np.array([v for b in bins for v in (b.low, b.high) if math.isfinite(v)])
+    texts = dict(zip(finite.tolist(), _format_numbers(finite), strict=False))
+    labels = []
+    for b in bins:
+        if b.low == -math.inf:
+            labels.append(f"<{texts[b.high]}")
+        elif b.high == math.inf:
+            labels.append(f"{texts[b.low]}+")
+        elif b.low == b.high:
+            labels.append(texts[b.low])
+        elif integers:
+            low = math.ceil(b.low) if b.low_closed else math.floor(b.low) + 1
+            high = math.floor(b.high) if b.high_closed else math.ceil(b.high) - 1
+            labels.append(str(low) if low == high else f"{low}–{high}")
+        else:
+            labels.append(f"{texts[b.low]}–{texts[b.high]}")
+    return labels
+
+
+def _drop_empty(segments: Segments) -> Segments:
+    """Renumber codes so that only bins holding rows remain (order kept)."""
+    used = np.bincount(segments.codes, minlength=len(segments.labels)) > 0
+    if used.all():
+        return segments
+    new_code = np.cumsum(used) - 1
+    return Segments(new_code[segments.codes], [lab for lab, u in zip(segments.labels, used, strict=True) if u])
+
+
+def keep_top(segments: Segments, top: int) -> Segments:
+    """Keep the ``top`` largest segments (ties: display order), fold the rest into "Other"; "(missing)" stays."""
+    counts = np.bincount(segments.codes, minlength=len(segments.labels))
+    # a category already called "Other" is folded together with the rest
+    real = [i for i, lab in enumerate(segments.labels) if lab not in (MISSING_LABEL, OTHER_LABEL)]
+    if len(real) <= top:
+        return segments
+    kept = set(sorted(real, key=lambda i: (-counts[i], i))[:top])
+    new_labels = [segments.labels[i] for i in real if i in kept] + [OTHER_LABEL]
+    other = len(new_labels) - 1
+    mapping = np.full(len(segments.labels), other, dtype=np.int64)
+    for new, old in enumerate(i for i in real if i in kept):
+        mapping[old] = new
+    if MISSING_LABEL in segments.labels:
+        new_labels.append(MISSING_LABEL)
+        mapping[segments.labels.index(MISSING_LABEL)] = len(new_labels) - 1
+    return Segments(mapping[segments.codes], new_labels)

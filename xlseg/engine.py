@@ -1,0 +1,399 @@
+"""The segmentation engine: breakdowns and crosstabs as tidy pandas DataFrames.
+
+Pure pandas/numpy: this module imports neither xlwings nor openpyxl. Every face (formulas, macro,
+report, CLI) calls :func:`breakdown` and :func:`crosstab`.
+
+Totals and subtotals are computed from the rows (additive statistics rolled up from the finest groups,
+order statistics recomputed per level), never by aggregating aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from xlseg.binning import Segments, segment
+from xlseg.errors import XlsegError
+from xlseg.grouping import Level, build_levels, cross
+from xlseg.kernels import Moments, group_sizes
+from xlseg.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
+from xlseg.schema import TOTAL_LABEL, Role, Table
+from xlseg.spec import Dimension, Options, normalize_aggregation, parse_by, parse_metrics
+from xlseg.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
+from xlseg.table import load_table
+
+COMPARABLE = ("mean", "rate")  # aggregations that get intervals, lift and tests
+MAX_CROSSTAB_CELLS = 5_000_000
+
+
+def metric_name(column: str, agg: str) -> str:
+    """Output column name of a metric: ``"session_length mean"``."""
+    return f"{column} {agg}"
+
+
+def breakdown(
+    data: object,
+    by: object,
+    metrics: object = None,
+    *,
+    bins: Mapping[str, object] | None = None,
+    top: int | Mapping[str, int] | None = None,
+    min_size: int | None = None,
+    sort: str | None = None,
+    ascending: bool = False,
+    confidence: float = 0.95,
+    intervals: bool = False,
+    compare: bool = False,
+    subtotals: bool = False,
+    roles: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per segment of the ``by`` columns, then a totals row labelled "Total".
+
+    Args:
+        data: a DataFrame, a 2-D list with a header row (as Excel hands a range over), a file path
+            (.csv, .xlsx, .xlsm, .parquet) or a :class:`~xlseg.schema.Table`.
+        by: a column name, a comma-separated string of names, or a list of names / dimension dicts
+            (``{"column": "age", "bins": "q4"}``).
+        metrics: what to aggregate: ``{"session_length": ["mean", "median"], "converted": "rate"}`` or
+            ``"session_length:mean,median; converted:rate"``. Aggregations: mean, median, sum, min, max,
+            count, nunique, rate (flags) and percentiles p1…p99.
+        bins: column → bin spec (``"q4"``, ``"width:5"``, ``"edges:18,25,35"``, ``"month"``, ``"top:5"``).
+        top: keep the N largest categories of every text dimension (or column → N), fold the rest into "Other".
+        min_size: segments with fewer users get ``low_n = True`` (flagged, not hidden).
+        sort: ``"users"`` or an output column name (e.g. ``"converted rate"``) to sort segments by,
+            descending unless ``ascending``; default: label order (bins by value).
+        confidence: level of the intervals (default 0.95).
+        intervals: add ``"<metric> lo"`` / ``"<metric> hi"`` columns for means (t) and rates (Wilson).
+        compare: add ``"<metric> lift"`` (segment / overall − 1) and ``"<metric> p"`` (segment vs the rest:
+            Welch t for means, two-proportion z for rates; Benjamini–Hochberg adjusted across segments).
+        subtotals: with several ``by`` columns, also give a subtotal row for every grouping level.
+        roles: declare column roles the inference gets wrong, e.g. ``{"signup": "date"}``.
+
+    Returns:
+        Columns: the ``by`` columns (text labels), ``users``, ``share``, one column per metric, then
+        the optional statistics columns and ``low_n``.
+    """
+    dimensions = parse_by(by, bins, top)
+    pairs = parse_metrics(metrics)
+    options = Options(min_size, sort, ascending, confidence, intervals, compare, subtotals)
+    table = _load(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs])
+    return _Breakdown(table, dimensions, pairs, options).frame()
+
+
+def _load(data: object, roles: Mapping[str, str] | None, columns: list[str]) -> Table:
+    return load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
+
+
+@dataclass
+class _Breakdown:
+    table: Table
+    dimensions: list[Dimension]
+    pairs: list[tuple[str, str]]
+    options: Options
+
+    def frame(self) -> pd.DataFrame:
+        rows = len(self.table.frame)
+        if rows == 0:
+            raise XlsegError("the table has no data rows to segment")
+        segments = [segment(self.table.frame[d.column], d) for d in self.dimensions]
+        levels = build_levels(segments, rows)
+        shown = list(range(len(levels))) if self.options.subtotals else [0, len(levels) - 1]
+        groupings = _level_groupings(levels, shown)
+        users = _users(levels, shown, rows)
+        stats_needed = self.options.intervals or self.options.compare
+        columns: dict[str, list[np.ndarray]] = {}
+        for column, aggs in _by_column(self.pairs).items():
+            role = self.table.roles[column]
+            for agg in aggs:
+                check_aggregation(column, role, agg)
+            results = aggregate_column(
+                self.table.frame[column], role, aggs, groupings, spread=stats_needed
+            )
+            for agg in aggs:
+                self._add_metric(columns, column, agg, role, results)
+        return self._assemble(levels, shown, segments, users, columns)
+
+    def _add_metric(
+        self, out: dict[str, list[np.ndarray]], column: str, agg: str, role: Role, results: list[ColumnResult]
+    ) -> None:
+        # results are in `shown` order reversed (finest first); store them coarse-to-fine
+        ordered = results[::-1]
+        name = metric_name(column, agg)
+        values = [r.values[agg] for r in ordered]
+        out[name] = [_as_output(v, role, agg) for v in values]
+        if agg not in COMPARABLE or not (self.options.intervals or self.options.compare):
+            return
+        moments = [r.moments for r in ordered]
+        overall = moments[0]
+        assert overall is not None and all(m is not None for m in moments)
+        if self.options.intervals:
+            bounds = [_interval(m, agg, self.options.confidence) for m in moments if m is not None]
+            out[f"{name} lo"] = [b[0] for b in bounds]
+            out[f"{name} hi"] = [b[1] for b in bounds]
+        if self.options.compare:
+            total_value = values[0][0]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"{name} lift"] = [v / total_value - 1 for v in values]
+            out[f"{name} p"] = [
+                np.full(1, np.nan) if i == 0 else benjamini_hochberg(_p_against_rest(m, overall, agg))
+                for i, m in enumerate(moments)
+                if m is not None
+            ]
+
+    def _assemble(
+        self,
+        levels: list[Level],
+        shown: list[int],
+        segments: list[Segments],
+        users: list[np.ndarray],
+        metrics: dict[str, list[np.ndarray]],
+    ) -> pd.DataFrame:
+        total_users = users[0][0]
+        keep = [u > 0 for u in users]
+        names = [d.column for d in self.dimensions]
+        parts = []
+        for position, index in enumerate(shown):
+            level = levels[index]
+            part: dict[str, object] = {}
+            for j, name in enumerate(names):
+                if j < level.depth:
+                    labels = np.asarray(segments[j].labels, dtype=object)
+                    part[name] = labels[level.codes[j][keep[position]]]
+                else:
+                    part[name] = TOTAL_LABEL
+            part["users"] = users[position][keep[position]]
+            part["share"] = users[position][keep[position]] / total_users
+            for metric, per_level in metrics.items():
+                part[metric] = per_level[position][keep[position]]
+            block = pd.DataFrame(part, index=range(int(keep[position].sum())))
+            block["_level"] = index
+            for j in range(len(names)):
+                block[f"_code{j}"] = level.codes[j][keep[position]] if j < level.depth else np.iinfo(np.int64).max
+            parts.append(block)
+        result = pd.concat(parts, ignore_index=True)
+        result = self._order(result, len(names))
+        if self.options.min_size is not None:
+            result["low_n"] = result["users"] < self.options.min_size
+        result["users"] = result["users"].astype(np.int64)
+        for name in names:
+            result[name] = result[name].astype(str)
+        return result.drop(columns=[c for c in result.columns if c.startswith("_")]).reset_index(drop=True)
+
+    def _order(self, result: pd.DataFrame, depth: int) -> pd.DataFrame:
+        """Label order by default; with ``sort``, by value (within each parent when there are subtotals).
+
+        Subtotal rows follow their group's detail rows and the grand total comes last.
+        """
+        sort = self.options.sort
+        codes = [result[f"_code{j}"].to_numpy().astype(float) for j in range(depth)]
+        if sort is None:
+            return result.iloc[np.lexsort(codes[::-1])]
+        if sort not in result.columns:
+            raise XlsegError(f"cannot sort by '{sort}'; sort by users or one of the metric columns")
+        if not self.options.subtotals:
+            is_total = (result["_level"] == 0).to_numpy().astype(float)
+            keys = [is_total, self._sort_key(result[sort].to_numpy(dtype=float)), *codes]
+            return result.iloc[np.lexsort(keys[::-1])]
+        keys = []
+        for j in range(depth):
+            level_rows = result[result["_level"] == j + 1]
+            prefix = [f"_code{i}" for i in range(j + 1)]
+            lookup = dict(
+                zip(
+                    level_rows[prefix].itertuples(index=False, name=None),
+                    self._sort_key(level_rows[sort].to_numpy(dtype=float)),
+                    strict=True,
+                )
+            )
+            value = np.array([lookup.get(p, np.inf) for p in result[prefix].itertuples(index=False, name=None)])
+            below_level = np.isinf(codes[j]) | (codes[j] == float(np.iinfo(np.int64).max))
+            keys += [np.where(below_level, np.inf, value), codes[j]]
+        return result.iloc[np.lexsort(keys[::-1])]
+
+    def _sort_key(self, values: np.ndarray) -> np.ndarray:
+        key = values if self.options.ascending else -values
+        return np.where(np.isnan(key), np.inf, key)  # missing values sort last
+
+
+def _by_column(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for column, agg in pairs:
+        grouped.setdefault(column, []).append(agg)
+    return grouped
+
+
+def _level_groupings(levels: list[Level], shown: list[int]) -> list[Grouping]:
+    """Groupings for the shown levels, finest first, each with a map from the finest groups."""
+    finest = levels[-1]
+    groupings = []
+    for index in reversed(shown):
+        level = levels[index]
+        if index == len(levels) - 1:
+            groupings.append(Grouping(level.size, lambda lv=level: lv.row_ids, None))
+            continue
+        mapping = np.arange(finest.size)
+        for j in range(len(levels) - 1, index, -1):
+            parent = levels[j].parent
+            assert parent is not None
+            mapping = parent[mapping]
+        row_ids = None if index == 0 else (lambda lv=level: lv.row_ids)
+        groupings.append(Grouping(level.size, row_ids, mapping))
+    return groupings
+
+
+def _users(levels: list[Level], shown: list[int], rows: int) -> list[np.ndarray]:
+    """Rows per group for the shown levels (coarse to fine), rolled up from the finest level."""
+    finest = levels[-1]
+    counts = group_sizes(finest.row_ids, finest.size) if finest.row_ids is not None else np.array([rows])
+    per_level = {len(levels) - 1: counts}
+    for j in range(len(levels) - 1, 0, -1):
+        parent = levels[j].parent
+        assert parent is not None
+        per_level[j - 1] = np.bincount(parent, per_level[j], levels[j - 1].size).astype(np.int64)
+    return [per_level[i] for i in shown]
+
+
+def _as_output(values: np.ndarray, role: Role, agg: str) -> np.ndarray:
+    if role == Role.DATE and agg not in ("count", "nunique"):
+        seconds = np.where(np.isnan(values), np.nan, np.round(values))
+        return pd.to_datetime(seconds, unit="s").to_numpy()
+    if agg in ("count", "nunique"):
+        return values.astype(np.int64)
+    return values
+
+
+def _interval(moments: Moments, agg: str, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    if agg == "rate":
+        return wilson_interval(moments.total, moments.count, confidence)
+    return t_interval(moments.mean(), moments.variance(), moments.count, confidence)
+
+
+def _p_against_rest(moments: Moments, overall: Moments, agg: str) -> np.ndarray:
+    """p-values of each group against everyone outside it."""
+    rest_count = overall.count[0] - moments.count
+    rest_total = overall.total[0] - moments.total
+    if agg == "rate":
+        return two_proportion_p(moments.total, moments.count, rest_total, rest_count)
+    assert moments.m2 is not None and overall.m2 is not None
+    mean = moments.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest_mean = rest_total / rest_count
+        between = moments.count * rest_count / overall.count[0] * (mean - rest_mean) ** 2
+        rest_m2 = np.maximum(overall.m2[0] - moments.m2 - between, 0.0)
+        rest_variance = rest_m2 / (rest_count - 1)
+    return welch_p(mean, moments.variance(), moments.count, rest_mean, rest_variance, rest_count)
+
+
+def crosstab(
+    data: object,
+    rows: object,
+    columns: object,
+    value: str | None = None,
+    agg: str = "count",
+    normalize: str | None = None,
+    totals: bool = True,
+    *,
+    bins: Mapping[str, object] | None = None,
+    top: int | Mapping[str, int] | None = None,
+    roles: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The pivot of ``rows`` × ``columns`` with correct grand totals.
+
+    Args:
+        data: any input accepted by :func:`breakdown`.
+        rows: the row dimension(s): a name, comma-separated names or a list.
+        columns: the column dimension(s); several are joined into one header ("Mobile / Free").
+        value: the column to aggregate; ``None`` counts users.
+        agg: the aggregation of ``value`` (count, sum, mean, median, rate, min, max, nunique, p1…p99).
+        normalize: None, "row", "column" or "all": divide each cell by its row, column or grand total
+            (only for count and sum).
+        totals: add a "Total" column and a "Total" row computed from the rows.
+        bins, top, roles: as in :func:`breakdown`.
+
+    Returns:
+        One column per row dimension (labels), one column per column segment, and "Total".
+    """
+    agg = normalize_aggregation(agg)
+    if normalize not in (None, "row", "column", "all"):
+        raise XlsegError(f"normalize must be row, column or all, not '{normalize}'")
+    if normalize is not None and agg not in ("count", "sum"):
+        raise XlsegError(f"normalize works with count or sum, not {agg}")
+    if value is None and agg != "count":
+        raise XlsegError(f"agg '{agg}' needs a value column to aggregate")
+    row_dims = parse_by(rows, bins, top)
+    column_dims = parse_by(columns, bins, top)
+    overlap = {d.column for d in row_dims} & {d.column for d in column_dims}
+    if overlap:
+        raise XlsegError(f"column '{sorted(overlap)[0]}' is both a row and a column of the crosstab")
+    needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
+    table = _load(data, roles, needed)
+    n = len(table.frame)
+    if n == 0:
+        raise XlsegError("the table has no data rows to segment")
+    row_segments = [segment(table.frame[d.column], d) for d in row_dims]
+    column_segments = [segment(table.frame[d.column], d) for d in column_dims]
+    row_level = build_levels(row_segments, n)[-1]
+    column_level = build_levels(column_segments, n)[-1]
+    if row_level.size * column_level.size > MAX_CROSSTAB_CELLS:
+        raise XlsegError("the crosstab would have too many cells; bin the columns or use top=N")
+    cells, to_row, to_column = cross(row_level, column_level, n)
+    groupings = [
+        Grouping(cells.size, lambda: cells.row_ids, None),
+        Grouping(row_level.size, lambda: row_level.row_ids, to_row),
+        Grouping(column_level.size, lambda: column_level.row_ids, to_column),
+        Grouping(1, None, np.zeros(cells.size, dtype=np.int64)),
+    ]
+    users = [np.bincount(g.from_finest, group_sizes(cells.row_ids, cells.size), g.size) if g.from_finest
+             is not None else group_sizes(cells.row_ids, cells.size) for g in groupings]
+    if value is None:
+        values = [u.astype(np.int64) for u in users]
+    else:
+        role = table.roles[value]
+        check_aggregation(value, role, agg)
+        results = aggregate_column(table.frame[value], role, [agg], groupings, spread=False)
+        values = [_as_output(r.values[agg], role, agg) for r in results]
+        if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0
+            values[0] = np.where(users[0] == 0, np.nan, values[0])
+    return _pivot(values, users, row_level, column_level, row_segments, column_segments,
+                  [d.column for d in row_dims], normalize, totals)
+
+
+def _pivot(
+    values: list[np.ndarray],
+    users: list[np.ndarray],
+    row_level: Level,
+    column_level: Level,
+    row_segments: Sequence[Segments],
+    column_segments: Sequence[Segments],
+    row_names: list[str],
+    normalize: str | None,
+    totals: bool,
+) -> pd.DataFrame:
+    cell_values, row_totals, column_totals, grand = values
+    _, row_users, column_users, _ = users
+    grid = cell_values.reshape(row_level.size, column_level.size)
+    if normalize == "row":
+        grid, row_totals, column_totals = grid / row_totals[:, None], row_totals / row_totals, column_totals / grand
+    elif normalize == "column":
+        grid, column_totals, row_totals = grid / column_totals[None, :], column_totals / column_totals, row_totals / grand
+    elif normalize == "all":
+        grid, row_totals, column_totals = grid / grand, row_totals / grand, column_totals / grand
+    if normalize is not None:
+        grand = np.ones(1)
+    row_keep = np.flatnonzero(row_users > 0)
+    column_keep = np.flatnonzero(column_users > 0)
+    out: dict[str, object] = {}
+    for j, name in enumerate(row_names):
+        labels = np.asarray(row_segments[j].labels, dtype=object)
+        out[name] = list(labels[row_level.codes[j][row_keep]]) + ([TOTAL_LABEL] if totals else [])
+    for k in column_keep:
+        header = " / ".join(column_segments[j].labels[column_level.codes[j][k]] for j in range(len(column_segments)))
+        if header in out:
+            header = f"{header} ({'/'.join(s for s in row_names)})"
+        out[header] = list(grid[row_keep, k]) + ([column_totals[k]] if totals else [])
+    if totals:
+        out[TOTAL_LABEL] = list(row_totals[row_keep]) + [grand[0]]
+    return pd.DataFrame(out)

@@ -1,0 +1,149 @@
+"""Group reductions on integer group ids: one pass over the rows, then cheap roll-ups to coarser levels.
+
+Rows are labelled with dense group ids (``0 <= id < size``). Additive statistics (counts, sums, sums
+of squared deviations, minima, maxima) are computed once at the finest level with ``np.bincount`` and
+*rolled up* to coarser levels (subtotals, grand total) through a ``parent`` map — never by averaging
+averages. Order statistics (median, percentiles) and distinct counts are not additive and are computed
+per level from the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def group_sizes(ids: np.ndarray, size: int) -> np.ndarray:
+    """Rows per group."""
+    return np.bincount(ids, minlength=size).astype(np.int64)
+
+
+@dataclass
+class Moments:
+    """Per-group count of non-missing values, their sum, the sum of squared deviations from the group mean
+    (``m2``, only when asked for) and minimum/maximum (only when asked for)."""
+
+    count: np.ndarray
+    total: np.ndarray
+    m2: np.ndarray | None = None
+    minimum: np.ndarray | None = None
+    maximum: np.ndarray | None = None
+
+    @classmethod
+    def from_rows(
+        cls, ids: np.ndarray, size: int, values: np.ndarray, *, spread: bool = False, extremes: bool = False
+    ) -> Moments:
+        """One pass (two when ``spread``) over the rows; NaN values are left out."""
+        valid = ~np.isnan(values)
+        all_valid = bool(valid.all())
+        filled = values if all_valid else np.where(valid, values, 0.0)
+        count = group_sizes(ids, size).astype(float) if all_valid else np.bincount(ids, valid, size)
+        total = np.bincount(ids, filled, size)
+        moments = cls(count, total)
+        if spread:
+            mean = moments.mean()
+            deviation = filled - np.nan_to_num(mean)[ids]
+            if not all_valid:
+                deviation[~valid] = 0.0
+            moments.m2 = np.bincount(ids, deviation * deviation, size)
+        if extremes:
+            moments.minimum = np.full(size, np.inf)
+            moments.maximum = np.full(size, -np.inf)
+            np.fmin.at(moments.minimum, ids[valid], values[valid])
+            np.fmax.at(moments.maximum, ids[valid], values[valid])
+            empty = count == 0
+            moments.minimum[empty] = np.nan
+            moments.maximum[empty] = np.nan
+        return moments
+
+    def mean(self) -> np.ndarray:
+        """Mean per group (NaN where a group has no value)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 0, self.total / np.where(self.count > 0, self.count, 1), np.nan)
+
+    def variance(self) -> np.ndarray:
+        """Sample variance (ddof=1) per group; NaN below two values."""
+        if self.m2 is None:
+            raise ValueError("variance needs Moments computed with spread=True")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 1, self.m2 / np.maximum(self.count - 1, 1), np.nan)
+
+    def rollup(self, parent: np.ndarray, size: int) -> Moments:
+        """The same statistics for coarser groups; ``parent[g]`` is the coarse group of fine group ``g``."""
+        count = np.bincount(parent, self.count, size)
+        total = np.bincount(parent, self.total, size)
+        rolled = Moments(count, total)
+        if self.m2 is not None:
+            # Chan et al.: m2 of a union = sum of m2 + sum of n_g * (mean_g - mean)^2
+            fine_mean = np.nan_to_num(self.mean())
+            coarse_mean = np.nan_to_num(rolled.mean())
+            between = self.count * (fine_mean - coarse_mean[parent]) ** 2
+            rolled.m2 = np.bincount(parent, self.m2 + between, size)
+        if self.minimum is not None and self.maximum is not None:
+            rolled.minimum = np.full(size, np.inf)
+            rolled.maximum = np.full(size, -np.inf)
+            has = self.count > 0
+            np.fmin.at(rolled.minimum, parent[has], self.minimum[has])
+            np.fmax.at(rolled.maximum, parent[has], self.maximum[has])
+            rolled.minimum[count == 0] = np.nan
+            rolled.maximum[count == 0] = np.nan
+        return rolled
+
+
+def group_quantiles(
+    ids: np.ndarray | None, size: int, values: np.ndarray, quantiles: list[float]
+) -> list[np.ndarray]:
+    """Per-group quantiles with linear interpolation (numpy's default, Excel's PERCENTILE.INC); NaN left out.
+
+    ``ids=None`` means one group holding every row.
+    """
+    if ids is None:
+        present = values[~np.isnan(values)]
+        if present.size == 0:
+            return [np.full(1, np.nan) for _ in quantiles]
+        return [np.atleast_1d(v) for v in np.quantile(present, quantiles)]
+    valid = ~np.isnan(values)
+    if not valid.all():
+        ids, values = ids[valid], values[valid]
+    by_value = np.argsort(values, kind="quicksort")
+    small_ids = ids[by_value].astype(_smallest_int(size), copy=False)
+    order = by_value[np.argsort(small_ids, kind="stable")]
+    ordered = values[order]
+    counts = np.bincount(ids, minlength=size)
+    starts = np.cumsum(counts) - counts
+    results = []
+    for q in quantiles:
+        position = starts + q * np.maximum(counts - 1, 0)
+        low = np.floor(position).astype(np.int64)
+        high = np.minimum(low + 1, starts + np.maximum(counts - 1, 0))
+        fraction = position - low
+        if ordered.size == 0:
+            results.append(np.full(size, np.nan))
+            continue
+        low_c, high_c = np.minimum(low, ordered.size - 1), np.minimum(high, ordered.size - 1)
+        value = ordered[low_c] + fraction * (ordered[high_c] - ordered[low_c])
+        results.append(np.where(counts > 0, value, np.nan))
+    return results
+
+
+def group_nunique(ids: np.ndarray | None, size: int, value_codes: np.ndarray) -> np.ndarray:
+    """Distinct non-missing values per group; ``value_codes`` are factorized values (-1 = missing).
+
+    ``ids=None`` means one group holding every row.
+    """
+    present = value_codes >= 0
+    if ids is None:
+        return np.array([len(np.unique(value_codes[present]))], dtype=np.int64)
+    width = int(value_codes.max()) + 1 if present.any() else 1
+    pairs = ids[present].astype(np.int64) * width + value_codes[present]
+    distinct = pd.unique(pairs)
+    return np.bincount(distinct // width, minlength=size).astype(np.int64)
+
+
+def _smallest_int(size: int) -> type:
+    for dtype in (np.int8, np.int16, np.int32):
+        if size < np.iinfo(dtype).max:
+            return dtype
+    return np.int64

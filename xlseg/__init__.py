@@ -24,7 +24,15 @@ _EXPORTS = {
     "make_users": "xlseg.demo",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [  # noqa: F822 - names resolve lazily through __getattr__
+    "Role",
+    "Table",
+    "XlsegError",
+    "breakdown",
+    "crosstab",
+    "load_table",
+    "make_users",
+]
 
 if TYPE_CHECKING:
     from xlseg.demo import make_users

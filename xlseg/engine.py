@@ -378,7 +378,8 @@ def _pivot(
     if normalize == "row":
         grid, row_totals, column_totals = grid / row_totals[:, None], row_totals / row_totals, column_totals / grand
     elif normalize == "column":
-        grid, column_totals, row_totals = grid / column_totals[None, :], column_totals / column_totals, row_totals / grand
+        grid = grid / column_totals[None, :]
+        column_totals, row_totals = column_totals / column_totals, row_totals / grand
     elif normalize == "all":
         grid, row_totals, column_totals = grid / grand, row_totals / grand, column_totals / grand
     if normalize is not None:

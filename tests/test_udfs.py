@@ -273,7 +273,8 @@ def test_messy_headers_are_named_in_the_message(udfs):
     blank = com_values([["a", None, "c"], ["x", 1, 2]])
     assert "Column B (2nd) has a blank header" in message(call_like_excel(udfs.SEG_PROFILE, blank, MISSING))
     duplicate = com_values([["a", "b", "b"], ["x", 1, 2]])
-    assert "'b'" in message(call_like_excel(udfs.SEG_BREAKDOWN, duplicate, "a", MISSING, MISSING))
+    assert "'b'" in message(call_like_excel(udfs.SEG_BREAKDOWN, duplicate, "b", MISSING, MISSING))
+    assert "'b'" in message(call_like_excel(udfs.SEG_PROFILE, duplicate, MISSING))
 
 
 def test_empty_table_spills_a_message(udfs):

@@ -130,9 +130,10 @@ def _windows_engine_source() -> types.SimpleNamespace:
     wanted_functions = {"_com_time_to_datetime", "_datetime_to_com_time", "_clean_value_data_element"}
     body: list[ast.stmt] = []
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in wanted_functions:
-            body.append(node)
-        elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "cell_errors" for t in node.targets):
+        is_function = isinstance(node, ast.FunctionDef) and node.name in wanted_functions
+        is_error_map = isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "cell_errors"
+                                                             for t in node.targets)
+        if is_function or is_error_map:
             body.append(node)
         elif isinstance(node, ast.ClassDef) and node.name == "Engine":
             methods = [n for n in node.body if isinstance(n, ast.FunctionDef)

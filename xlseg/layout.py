@@ -1,0 +1,502 @@
+"""The result sheet as plain data: what goes in which cell, how it looks, what it charts. No I/O.
+
+Both writers (openpyxl for files, xlwings for live Excel) paint the same :class:`SheetLayout`; they know
+no statistics and decide no positions. Vocabulary after great_tables:
+
+* :class:`SheetLayout` — one worksheet: a title, a subtitle, a stack of :class:`Block` s, freeze panes,
+  column widths and print setup.
+* :class:`Block` — a titled table: ``stub`` row-label columns on the left, value :class:`Column` s (each
+  with an Excel number format and an optional *spanner*, a group label above the header), body
+  :class:`Row` s (``kind`` "body", "subtotal" or "total" — the grand-summary row; ``muted`` for low-n rows
+  painted grey), a one-line ``caption`` written from the numbers, ``notes`` under the table, an Excel
+  table name, :class:`ConditionalFormat` s and an optional :class:`ChartSpec`. A block without columns
+  is a text block (title, caption, notes).
+
+Positions are decided here, not in the writers: :meth:`SheetLayout.arrange` gives every block its
+anchor (``top``, ``left``, 1-based), and :meth:`SheetLayout.cells` yields every :class:`Cell` to paint
+with its row, column, value, part and number format — one neutral stream of cells, like pandas'
+``ExcelCell``. Ranges for Excel tables, merged spanners, conditional formats and charts come from the
+:class:`Block` geometry methods, all as 1-based ``(first_row, first_col, last_row, last_col)`` tuples.
+
+Values in cells are plain Python: ``None`` (empty), ``bool``, ``int``, ``float`` (finite),
+``datetime.datetime`` / ``datetime.date`` or ``str``. **Every str is literal text** (labels come from user
+data): a writer must never let it become a formula or an error value. Builders normalise values through
+:func:`cell_value` (NaN/inf → None, numpy scalars → Python, long integers → text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from xlseg.errors import XlsegError
+from xlseg.textsafe import clean_text
+
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+MAX_EXACT_INTEGER = 10**15  # Excel keeps 15 significant digits; larger integers are written as text
+
+# Number formats (Excel codes, understood by LibreOffice too)
+COUNT = "#,##0"
+PERCENT = "0.0%"
+LIFT = '+0%;-0%;0%'
+P_VALUE = '[<0.001]"<0.001";0.000'
+DATE = "yyyy-mm-dd"
+GENERAL = "General"
+TEXT = "@"
+
+CellValue = None | bool | int | float | str | dt.datetime | dt.date
+RowKind = Literal["body", "subtotal", "total"]
+#: What a cell is, for styling: writers map each part to fonts, fills and borders.
+Part = Literal["title", "subtitle", "block_title", "caption", "note", "spanner", "header", "label", "value"]
+Range = tuple[int, int, int, int]
+
+#: Colours (RRGGBB) the writers use; kept here so both writers paint the same colours.
+COLORS = {
+    "accent": "1F4E79",  # titles, header fill
+    "header_text": "FFFFFF",
+    "muted": "A6A6A6",  # low-n rows
+    "caption": "404040",
+    "note": "595959",
+    "total_fill": "D9E1F2",
+    "subtotal_fill": "EEF2F8",
+    "bar": "5B9BD5",
+    "neg": "F8696B",
+    "neutral": "FFFFFF",
+    "pos": "63BE7B",
+    "heat_low": "FFFFFF",
+    "heat_high": "5B9BD5",
+    "up": "C6EFCE",  # significantly above overall (fill)
+    "down": "FFC7CE",  # significantly below overall (fill)
+}
+
+
+def cell_value(value: object, what: str = "a label") -> CellValue:
+    """Normalise any value from a DataFrame into a plain cell value (see the module docstring).
+
+    NaN, NaT, ±inf and pandas NA become ``None``; numpy scalars become Python scalars (``np.bool_`` stays
+    a bool); timestamps become naive ``datetime`` (tz-aware ones are converted to UTC first, since Excel
+    has no time zones); integers beyond 15 digits become text so no digit is lost; strings are cleaned of
+    characters a worksheet cannot hold (and over-long strings raise :class:`XlsegError`).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return clean_text(value, what)
+    if isinstance(value, bool):
+        return value
+    type_name = type(value).__name__
+    if type_name == "bool_":
+        return bool(value)  # type: ignore[arg-type]
+    if type_name in ("NAType", "NaTType"):
+        return None
+    if isinstance(value, dt.datetime) or type_name in ("Timestamp", "datetime64"):
+        return _datetime(value)
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "item") and not isinstance(value, (int, float)):
+        return cell_value(value.item(), what)  # numpy scalar
+    if isinstance(value, int):
+        return value if abs(value) < MAX_EXACT_INTEGER else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return clean_text(str(value), what)
+
+
+def _datetime(value: object) -> dt.datetime | None:
+    if type(value).__name__ == "datetime64":
+        import pandas as pd
+
+        value = pd.Timestamp(value)  # type: ignore[arg-type]
+    if type(value).__name__ == "NaTType":
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()  # type: ignore[union-attr]
+    assert isinstance(value, dt.datetime)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+@dataclass
+class Column:
+    """One column of a block's table.
+
+    Attributes:
+        name: the header text; unique (ignoring case) within the block, one line — it is the Excel table
+            column name, so formulas can say ``=SUM(device[users])``.
+        number_format: the Excel number format of the body cells (``#,##0``, ``0.0%``, ``General``…).
+        width: a width hint in characters (the sheet takes the widest hint per worksheet column).
+        spanner: a group label shown above the header across the adjacent columns with the same spanner.
+    """
+
+    name: str
+    number_format: str = GENERAL
+    width: float = 12.0
+    spanner: str | None = None
+
+
+@dataclass
+class Row:
+    """One table row: ``values`` has one entry per column (stub columns first).
+
+    ``tones`` marks single cells by column index: "up" (significantly above the overall value) or "down"
+    (significantly below); writers fill them green or red. Decided from the numbers by the builder, so
+    they are static fills, not conditional formats.
+    """
+
+    values: tuple[CellValue, ...]
+    kind: RowKind = "body"
+    muted: bool = False
+    tones: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class ConditionalFormat:
+    """A conditional format over some columns of the block's body rows (subtotal/total rows excluded).
+
+    Attributes:
+        kind: ``"color_scale"`` (2 colours low→high, or 3 colours low→mid→high with ``midpoint``) or
+            ``"data_bar"`` (one colour).
+        columns: the names of the columns it covers; adjacent columns form one rectangle.
+        colors: RRGGBB colours (see :data:`COLORS`).
+        midpoint: the number at which a 3-colour scale shows its middle colour (e.g. 0 for lift).
+    """
+
+    kind: Literal["color_scale", "data_bar"]
+    columns: tuple[str, ...]
+    colors: tuple[str, ...]
+    midpoint: float | None = None
+
+
+@dataclass
+class ChartSpec:
+    """A native chart beside the block's table, plotting one column over the body rows.
+
+    Attributes:
+        kind: ``"bar"`` (horizontal bars, categories top to bottom in table order) or ``"column"``.
+        title: chart title.
+        value_column: the name of the plotted column; the stub columns are the categories.
+        number_format: the format of the value axis and data labels.
+        width_pt, height_pt: size in points. The anchor (top-left cell) is :meth:`Block.chart_anchor`.
+        placement: "right" of the table (level with its header) or "below" it (under the notes), for
+            tables too wide to have a chart beside them on a printed page.
+    """
+
+    kind: Literal["bar", "column"]
+    title: str
+    value_column: str
+    number_format: str = GENERAL
+    width_pt: float = 430.0
+    height_pt: float = 220.0
+    placement: Literal["right", "below"] = "right"
+
+    @property
+    def rows_spanned(self) -> int:
+        """Worksheet rows the chart covers at the default row height (15 pt)."""
+        return math.ceil(self.height_pt / 15.0)
+
+
+@dataclass
+class Cell:
+    """One painted cell: 1-based ``row``/``col``, its value, what it is (``part``) and its number format.
+
+    ``emphasis`` is "" or the row's kind/state: "subtotal", "total" or "muted". ``tone`` is "" or "up" /
+    "down" (a significant difference, filled green / red).
+    """
+
+    row: int
+    col: int
+    value: CellValue
+    part: Part
+    number_format: str = GENERAL
+    emphasis: str = ""
+    tone: str = ""
+
+
+@dataclass
+class Block:
+    """A titled table (or a text block when ``columns`` is empty); see the module docstring.
+
+    ``top``/``left`` are set by :meth:`SheetLayout.arrange`; every other position derives from them.
+    """
+
+    title: str | None = None
+    columns: list[Column] = field(default_factory=list)
+    stub: int = 0
+    rows: list[Row] = field(default_factory=list)
+    caption: str | None = None
+    notes: list[str] = field(default_factory=list)
+    table_name: str | None = None
+    conditional: list[ConditionalFormat] = field(default_factory=list)
+    chart: ChartSpec | None = None
+    top: int = 1
+    left: int = 1
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for column in self.columns:
+            key = column.name.casefold()
+            if key in seen:
+                raise ValueError(f"duplicate column name {column.name!r} in block {self.title!r}")
+            seen.add(key)
+        for row in self.rows:
+            if len(row.values) != len(self.columns):
+                raise ValueError(f"a row of block {self.title!r} has {len(row.values)} values, not {len(self.columns)}")
+        if len(self.columns) > MAX_COLUMNS:
+            raise XlsegError(
+                f"'{self.title or 'a table'}' would have {len(self.columns):,} columns; Excel allows {MAX_COLUMNS:,}:"
+                " bin the column dimension or use top=N"
+            )
+
+    # ---- geometry (all 1-based, absolute) ----
+    @property
+    def has_spanners(self) -> bool:
+        """True when some column has a spanner (a spanner row sits above the header)."""
+        return any(c.spanner for c in self.columns)
+
+    @property
+    def header_row(self) -> int:
+        """The row of the table header (for a text block: where the notes start)."""
+        return self.top + (self.title is not None) + (self.caption is not None) + self.has_spanners
+
+    @property
+    def first_body_row(self) -> int:
+        """The row of the first table row."""
+        return self.header_row + (1 if self.columns else 0)
+
+    @property
+    def last_table_row(self) -> int:
+        """The last row of the table (the header row when there are no rows)."""
+        return self.first_body_row + len(self.rows) - 1 if self.rows else self.header_row
+
+    @property
+    def width(self) -> int:
+        """Columns the table covers (at least 1)."""
+        return max(len(self.columns), 1)
+
+    def column_index(self, name: str) -> int:
+        """Absolute worksheet column of the block column called ``name``."""
+        for i, column in enumerate(self.columns):
+            if column.name == name:
+                return self.left + i
+        raise KeyError(name)
+
+    def table_range(self) -> Range | None:
+        """Header plus rows: the range of the Excel table, or None for a text block."""
+        if not self.columns:
+            return None
+        return (self.header_row, self.left, self.last_table_row, self.left + len(self.columns) - 1)
+
+    def body_row_runs(self) -> list[tuple[int, int]]:
+        """Contiguous runs ``(first_row, last_row)`` of body rows (kind "body"), skipping subtotal/total rows."""
+        runs: list[tuple[int, int]] = []
+        for i, row in enumerate(self.rows):
+            r = self.first_body_row + i
+            if row.kind != "body":
+                continue
+            if runs and runs[-1][1] == r - 1:
+                runs[-1] = (runs[-1][0], r)
+            else:
+                runs.append((r, r))
+        return runs
+
+    def conditional_ranges(self, cf: ConditionalFormat) -> list[Range]:
+        """The rectangles ``cf`` covers: its columns (merged where adjacent) × the body-row runs."""
+        cols = sorted(self.column_index(c) for c in cf.columns)
+        spans: list[tuple[int, int]] = []
+        for c in cols:
+            if spans and spans[-1][1] == c - 1:
+                spans[-1] = (spans[-1][0], c)
+            else:
+                spans.append((c, c))
+        return [(r1, c1, r2, c2) for r1, r2 in self.body_row_runs() for c1, c2 in spans]
+
+    def spanner_ranges(self) -> list[tuple[str, Range]]:
+        """Each spanner label with the range it covers in the spanner row (one row, adjacent columns)."""
+        out: list[tuple[str, Range]] = []
+        row = self.header_row - 1
+        for i, column in enumerate(self.columns):
+            if not column.spanner:
+                continue
+            c = self.left + i
+            if out and out[-1][0] == column.spanner and out[-1][1][3] == c - 1:
+                label, (r1, c1, r2, _) = out[-1]
+                out[-1] = (label, (r1, c1, r2, c))
+            else:
+                out.append((column.spanner, (row, c, row, c)))
+        return out
+
+    def chart_anchor(self) -> tuple[int, int] | None:
+        """The top-left cell of the chart: right of the table (one empty column between, level with the
+        header) or below it (one empty row under the notes)."""
+        if self.chart is None:
+            return None
+        if self.chart.placement == "below":
+            return (self.last_table_row + len(self.notes) + 2, self.left)
+        return (self.header_row, self.left + self.width + 1)
+
+    def chart_ranges(self) -> tuple[Range, Range] | None:
+        """``(categories, values)`` of the chart: the stub columns and the value column over the body rows.
+
+        Values include the header cell (the series title); None when the body rows are not contiguous.
+        """
+        if self.chart is None:
+            return None
+        runs = self.body_row_runs()
+        if len(runs) != 1:
+            return None
+        r1, r2 = runs[0]
+        value_col = self.column_index(self.chart.value_column)
+        stub_last = self.left + max(self.stub, 1) - 1
+        return (r1, self.left, r2, stub_last), (self.header_row, value_col, r2, value_col)
+
+    @property
+    def bottom(self) -> int:
+        """The last row the block uses (table, notes or chart, whichever reaches lower)."""
+        end = self.last_table_row + len(self.notes)
+        anchor = self.chart_anchor()
+        if self.chart is not None and anchor is not None:
+            end = max(end, anchor[0] + self.chart.rows_spanned)
+        return end
+
+    def cells(self) -> Iterator[Cell]:
+        """Every cell of the block, top to bottom."""
+        r = self.top
+        if self.title is not None:
+            yield Cell(r, self.left, self.title, "block_title")
+            r += 1
+        if self.caption is not None:
+            yield Cell(r, self.left, self.caption, "caption")
+        for label, (row, c1, _, _) in self.spanner_ranges():
+            yield Cell(row, c1, label, "spanner")
+        if self.columns:
+            for i, column in enumerate(self.columns):
+                yield Cell(self.header_row, self.left + i, column.name, "header")
+            for j, row in enumerate(self.rows):
+                emphasis = "muted" if row.muted and row.kind == "body" else ("" if row.kind == "body" else row.kind)
+                for i, (column, value) in enumerate(zip(self.columns, row.values, strict=True)):
+                    part: Part = "label" if i < self.stub else "value"
+                    fmt = GENERAL if part == "label" else column.number_format
+                    yield Cell(self.first_body_row + j, self.left + i, value, part, fmt, emphasis,
+                               row.tones.get(i, ""))
+        note_row = self.last_table_row + 1 if self.columns else self.header_row
+        for k, note in enumerate(self.notes):
+            yield Cell(note_row + k, self.left, note, "note")
+
+
+@dataclass
+class SheetLayout:
+    """One result worksheet; see the module docstring.
+
+    Attributes:
+        name: the sheet name (made valid and unique for Excel by :func:`assign_names`).
+        title, subtitle: the two lines at the top (A1 and A2).
+        blocks: stacked top to bottom, one blank row apart (positions set by :meth:`arrange`).
+        freeze: ``(row, col)`` of the first cell that scrolls (rows above and columns left stay), or None.
+        widths: worksheet column (1-based) → width in characters.
+        heights: worksheet row (1-based) → height in points, for header rows whose text wraps.
+        landscape: print in landscape; every sheet prints fitted to one page width.
+        kind: "summary", "breakdown" or "crosstab" (informational).
+    """
+
+    name: str
+    title: str
+    subtitle: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+    freeze: tuple[int, int] | None = None
+    widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
+    landscape: bool = True
+    kind: str = "breakdown"
+    gap: int = 2
+
+    def __post_init__(self) -> None:
+        self.arrange()
+
+    def arrange(self) -> None:
+        """Stack the blocks below the title rows, set column widths and (for one-table sheets) freeze panes."""
+        row = 3 if self.subtitle else 2
+        for block in self.blocks:
+            block.top, block.left = row + 1, 1
+            row = block.bottom + self.gap
+        widths: dict[int, float] = {}
+        for block in self.blocks:
+            for i, column in enumerate(block.columns):
+                c = block.left + i
+                widths[c] = max(widths.get(c, 0.0), column.width)
+        self.widths = widths
+        self.heights = {b.header_row: header_height(b.columns) for b in self.blocks if b.columns}
+        tables = [b for b in self.blocks if b.columns]
+        if len(tables) == 1 and self.freeze is None and self.kind != "summary":
+            block = tables[0]
+            self.freeze = (block.first_body_row, block.left + block.stub)
+        last = max((b.last_table_row for b in self.blocks), default=1)
+        if last > MAX_ROWS:
+            raise XlsegError(
+                f"sheet '{self.name}' would need {last:,} rows; Excel allows {MAX_ROWS:,}: segment with fewer"
+                " categories (bins or top=N)"
+            )
+
+    def cells(self) -> Iterator[Cell]:
+        """Every cell of the sheet, in row order of the blocks: title, subtitle, then each block's cells."""
+        yield Cell(1, 1, self.title, "title")
+        if self.subtitle:
+            yield Cell(2, 1, self.subtitle, "subtitle")
+        for block in self.blocks:
+            yield from block.cells()
+
+    def values(self) -> dict[tuple[int, int], CellValue]:
+        """``(row, col)`` → value of every non-empty cell: what a parity test compares between writers."""
+        return {(c.row, c.col): c.value for c in self.cells() if c.value is not None}
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` takes when word-wrapped in a column ``width`` characters wide (an estimate)."""
+    room = max(int(width) - 1, 1)
+    lines, used = 1, 0
+    for word in text.split():
+        need = len(word) if used == 0 else used + 1 + len(word)
+        if used and need > room:
+            lines, used = lines + 1, len(word)
+        else:
+            used = need
+        while used > room:
+            lines, used = lines + 1, used - room
+    return lines
+
+
+def header_height(columns: Sequence[Column], line_pt: float = 15.0) -> float:
+    """Height in points of a header row whose cells wrap their text."""
+    return line_pt * max((wrapped_lines(c.name, c.width) for c in columns), default=1)
+
+
+def assign_names(sheets: Sequence[SheetLayout], names: object | None = None) -> None:
+    """Make every sheet name and table name valid for Excel and unique (in place).
+
+    ``names`` is a :class:`xlseg.names.NameBook` (pass one seeded with a workbook's existing sheet and
+    table names when adding to it); a fresh one by default. Already valid, unique names are kept.
+    """
+    from xlseg.names import NameBook
+
+    book = names if isinstance(names, NameBook) else NameBook()
+    for sheet in sheets:
+        sheet.name = book.sheet(sheet.name)
+        for block in sheet.blocks:
+            if block.table_name is not None:
+                block.table_name = book.table(block.table_name)
+
+
+_BUILDERS = ("breakdown_block", "crosstab_block", "text_block", "pairs_block", "summary_sheet")
+
+
+def __getattr__(name: str) -> object:
+    """Builders live in :mod:`xlseg.blocks` (they need pandas); ``from xlseg.layout import breakdown_block`` works."""
+    if name in _BUILDERS:
+        from xlseg import blocks
+
+        return getattr(blocks, name)
+    raise AttributeError(f"module 'xlseg.layout' has no attribute {name!r}")

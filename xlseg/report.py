@@ -1,0 +1,302 @@
+"""Report workbooks: a Summary sheet, one sheet per breakdown, crosstab heatmaps — as layouts, then a file.
+
+:func:`report` loads the table once, computes every breakdown and crosstab with the engine, and returns a
+:class:`Report` whose ``sheets`` are :class:`~xlseg.layout.SheetLayout` s (the macro paints them with the
+xlwings writer) and whose :meth:`Report.to_excel` writes a new .xlsx atomically (the openpyxl writer).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xlseg.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
+from xlseg.choose import Choice, Plan, auto_plan, distinct_count
+from xlseg.engine import breakdown, crosstab
+from xlseg.errors import XlsegError
+from xlseg.layout import SheetLayout, assign_names
+from xlseg.names import NameBook
+from xlseg.present import format_number, number_format, segment_name
+from xlseg.schema import Role, Table
+from xlseg.spec import parse_metrics, whole_number
+from xlseg.table import load_table
+
+Progress = Callable[[str], None]
+DEFAULT_MIN_SIZE = 30
+MANY_DISTINCT = 20  # a numeric/date `by` column with more distinct values gets default bins
+
+
+@dataclass
+class Report:
+    """A computed report.
+
+    Attributes:
+        sheets: the result sheets as layouts, Summary first (sheet and table names already valid).
+        frames: sheet name → the engine DataFrame(s) behind it (a breakdown, or crosstabs), for scripts.
+        table: the cleaned input table.
+        source: the input file, when the data came from a file (the output may not overwrite it).
+    """
+
+    sheets: list[SheetLayout]
+    frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    table: Table | None = None
+    source: Path | None = None
+
+    def to_excel(self, path: str | os.PathLike[str], template: str | os.PathLike[str] | None = None) -> Path:
+        """Write the report to a new .xlsx at ``path`` atomically; returns the path.
+
+        The input file and the template are never written: ``path`` may not be either of them.
+        """
+        from xlseg.atomic import check_output_path
+        from xlseg.writers.openpyxl_writer import write_workbook
+
+        target = check_output_path(path, self.source, template)
+        if target.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise XlsegError(f"the output '{target.name}' must end in .xlsx")
+        return write_workbook(self.sheets, target, template=template)
+
+
+def report(
+    data: object,
+    by: object = None,
+    metrics: object = None,
+    *,
+    crosstabs: Sequence[object] | None = None,
+    bins: Mapping[str, object] | None = None,
+    top: int | Mapping[str, int] | None = None,
+    min_size: int | None = DEFAULT_MIN_SIZE,
+    confidence: float = 0.95,
+    sheet: str | int | None = None,
+    roles: Mapping[str, str] | None = None,
+    title: str | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Compute a segmentation report of ``data``.
+
+    Args:
+        data: a DataFrame, Excel range values (2-D list, header first), a .csv/.xlsx/.xlsm/.parquet path or
+            a :class:`~xlseg.schema.Table`.
+        by: the breakdowns. A string is one breakdown (``"geography,device"`` = one breakdown by both); a
+            list holds one breakdown per item (``["geography", "device"]`` = two sheets; an item may itself
+            be a list or a dimension dict). ``None``: auto mode picks them from the column roles.
+        metrics: what every breakdown aggregates (``"converted:rate; session_length:mean,median"`` or a
+            dict); ``None``: rates of the flags and means of the numeric columns.
+        crosstabs: heatmaps as ``"rows:columns"`` strings or ``(rows, columns)`` pairs; ``None``: one in
+            auto mode (none when ``by`` is given); ``[]``: none.
+        bins: column → bin spec (``"q4"``, ``"month"``, ``"edges:18,25,35"``…). Dates without a spec are
+            segmented by month and numeric columns with many values in quartiles.
+        top: keep the N largest categories of text dimensions (or column → N), the rest as "Other".
+        min_size: segments with fewer users are greyed and flagged ``low_n`` (default 30; None: no flag).
+        confidence: the level of the intervals and the significance threshold (1 − confidence).
+        sheet: the sheet to read from an Excel file.
+        roles: column → role overrides (``{"signup": "date"}``).
+        title: the report title (default: "Segmentation of <file name>" or "Segmentation report").
+        progress: called with a short message at each stage (for the CLI's stage log).
+
+    Returns:
+        A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
+    """
+    say = progress or (lambda _message: None)
+    source = Path(data) if isinstance(data, (str, os.PathLike)) else None
+    say(f"reading {source.name}" if source else "reading the table")
+    table = load_table(data, roles=roles, sheet=sheet)
+    if len(table.frame) == 0:
+        raise XlsegError("the table has no data rows to segment")
+    min_size = whole_number(min_size, "min_size")
+    bins = dict(bins or {})
+    plan = auto_plan(table, _parse_breakdowns(by), None if metrics is None else parse_metrics(metrics),
+                     None if crosstabs is None else [_parse_crosstab(c) for c in crosstabs])
+    _check_columns(table, plan)
+    sheets: list[SheetLayout] = []
+    frames: dict[str, list[pd.DataFrame]] = {}
+    total = len(plan.breakdowns) + len(plan.crosstabs)
+    for i, choice in enumerate(plan.breakdowns, 1):
+        say(f"breakdown {i}/{total}: {' × '.join(choice.columns)}")
+        by_items = [_default_bins(item, table, bins) for item in choice.by]
+        frame = breakdown(table, by_items, plan.metrics, bins=bins, top=top, min_size=min_size,
+                          confidence=confidence, intervals=True, compare=True)
+        sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size))
+        frames[sheets[-1].name] = [frame]
+    for j, (rows, cols) in enumerate(plan.crosstabs, len(plan.breakdowns) + 1):
+        say(f"crosstab {j}/{total}: {_label(rows)} × {_label(cols)}")
+        layout, tables = _crosstab_sheet(table, rows, cols, plan.metrics, bins, top, min_size)
+        sheets.append(layout)
+        frames[layout.name] = tables
+    if not sheets:
+        raise XlsegError("nothing to report: no column to segment by; name one with by='column'")
+    book = NameBook()
+    summary_name = book.sheet("Summary")
+    renamed = _assign(sheets, book, frames)
+    summary = summary_sheet(
+        title=title or (f"Segmentation of {source.name}" if source else "Segmentation report"),
+        rows=len(table.frame),
+        source_rows=table.source_rows or len(table.frame),
+        columns=_column_facts(table),
+        cleaning=table.notes,
+        choices=plan.reasons,
+        contents=[(s.name, s.title) for s in sheets],
+        confidence=confidence,
+        min_size=min_size,
+        name=summary_name,
+    )
+    for block in summary.blocks:
+        if block.table_name:
+            block.table_name = book.table(block.table_name)
+    return Report([summary, *sheets], renamed, table, source)
+
+
+def _assign(sheets: list[SheetLayout], book: NameBook, frames: dict[str, list[pd.DataFrame]]
+            ) -> dict[str, list[pd.DataFrame]]:
+    old = [s.name for s in sheets]
+    assign_names(sheets, book)
+    return {s.name: frames[o] for s, o in zip(sheets, old, strict=True)}
+
+
+def _parse_breakdowns(by: object) -> list[Choice] | None:
+    if by is None:
+        return None
+    items = [by] if isinstance(by, (str, Mapping)) else list(by)  # type: ignore[call-overload]
+    choices = []
+    for item in items:
+        if isinstance(item, str):
+            parts: list[object] = [p.strip() for p in item.split(",") if p.strip()]
+        elif isinstance(item, Mapping):
+            parts = [dict(item)]
+        else:
+            parts = list(item)
+        if not parts:
+            raise XlsegError("an empty breakdown; name the column(s), e.g. by='geography'")
+        choices.append(Choice(parts, "as requested"))
+    if not choices:
+        raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
+    return choices
+
+
+def _parse_crosstab(item: object) -> tuple[list[object], list[object]]:
+    if isinstance(item, str):
+        rows, sep, cols = item.partition(":")
+        if not sep or not rows.strip() or not cols.strip():
+            raise XlsegError(f"crosstab '{item}' not understood; write it as ROWS:COLUMNS, e.g. geography:device")
+        return [r.strip() for r in rows.split(",") if r.strip()], [c.strip() for c in cols.split(",") if c.strip()]
+    try:
+        rows_item, cols_item = item  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise XlsegError(f"crosstab {item!r} must be 'rows:columns' or a (rows, columns) pair") from None
+    as_list = (lambda v: [v] if isinstance(v, (str, Mapping)) else list(v))  # noqa: E731
+    return as_list(rows_item), as_list(cols_item)
+
+
+def _check_columns(table: Table, plan: Plan) -> None:
+    from xlseg.errors import column_not_found
+
+    wanted = [c for choice in plan.breakdowns for c in choice.columns]
+    wanted += [c for c, _ in plan.metrics]
+    for rows, cols in plan.crosstabs:
+        wanted += [_column(i) for i in [*rows, *cols]]
+    for column in wanted:
+        if column not in table.roles:
+            raise column_not_found(column, table.roles)
+
+
+def _column(item: object) -> str:
+    return str(item["column"]) if isinstance(item, Mapping) else str(item)
+
+
+def _label(items: Sequence[object]) -> str:
+    return " / ".join(_column(i) for i in items)
+
+
+def _default_bins(item: object, table: Table, bins: Mapping[str, object]) -> object:
+    """Dates without a bin spec by month; numeric columns with many values in quartiles."""
+    column = _column(item)
+    if column in bins or (isinstance(item, Mapping) and "bins" in item):
+        return item
+    role = table.roles.get(column)
+    if role == Role.DATE:
+        spec = "month"
+    elif role == Role.METRIC and distinct_count(table.frame[column]) > MANY_DISTINCT:
+        spec = "q4"
+    else:
+        return item
+    return {**item, "bins": spec} if isinstance(item, Mapping) else {"column": column, "bins": spec}
+
+
+def _breakdown_sheet(frame: pd.DataFrame, by: list[str], rows: int, confidence: float,
+                     min_size: int | None) -> SheetLayout:
+    dims = " × ".join(by)
+    metric = main_metric(frame)
+    metrics = [c for c in frame.columns[len(by) + 2:] if c != "low_n" and not c.endswith((" lo", " hi", " lift", " p"))]
+    subtitle = f"{rows:,} users · " + (", ".join(metrics) if metrics else "users per segment") + (
+        f" · {confidence:.0%} intervals, lift and p vs the rest" if metrics else "")
+    block = breakdown_block(_focus(frame, metric), by, table_name="_".join(by), chart_metric=metric,
+                            confidence=confidence, min_size=min_size)
+    return SheetLayout(dims, f"By {dims}", subtitle, [block], kind="breakdown")
+
+
+def _focus(frame: pd.DataFrame, main: str) -> pd.DataFrame:
+    """The columns a sheet shows: the interval (lo / hi) only for the main metric, to keep the table narrow."""
+    drop = [c for c in frame.columns if c.endswith((" lo", " hi")) and c.rpartition(" ")[0] != main]
+    return frame.drop(columns=drop)
+
+
+def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metrics: list[tuple[str, str]],
+                    bins: Mapping[str, object], top: object, min_size: int | None
+                    ) -> tuple[SheetLayout, list[pd.DataFrame]]:
+    rows = [_default_bins(r, table, bins) for r in rows]
+    cols = [_default_bins(c, table, bins) for c in cols]
+    row_names, col_name = [_column(r) for r in rows], _label(cols)
+    counts = crosstab(table, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
+    base = "_".join(row_names) + "_x_" + col_name.replace(" / ", "_")
+    blocks = [crosstab_block(counts, row_names, col_name, title="Users", table_name=base + "_users",
+                             caption=_largest_cell(counts, row_names))]
+    frames = [counts]
+    comparable = [(c, a) for c, a in metrics if a in ("rate", "mean")]
+    if comparable:
+        column, agg = comparable[0]
+        values = crosstab(table, rows, cols, value=column, agg=agg, bins=bins, top=top)  # type: ignore[arg-type]
+        fmt = "0.0%" if agg == "rate" else None
+        caption = _best_cell(values, counts, row_names, f"{column} {agg}", fmt or number_format(column, table.frame),
+                             min_size)
+        blocks.append(crosstab_block(values, row_names, col_name, title=f"{column} {agg}", number_format=fmt,
+                                     table_name=f"{base}_{column}_{agg}", caption=caption,
+                                     notes=[f"Cells with fewer than {min_size:,} users are noisy; check the Users"
+                                            " table above."] if min_size else []))
+        frames.append(values)
+    dims = f"{' / '.join(row_names)} × {col_name}"
+    return SheetLayout(dims, f"Heatmap: {dims}", f"{len(table.frame):,} users", blocks, kind="crosstab"), frames
+
+
+def _largest_cell(counts: pd.DataFrame, row_names: list[str]) -> str | None:
+    grid = counts.iloc[:-1, len(row_names):-1]
+    if grid.empty:
+        return None
+    values = grid.to_numpy(dtype=float, na_value=np.nan)
+    r, c = np.unravel_index(np.nanargmax(values), values.shape)
+    labels = [*counts.iloc[r, :len(row_names)].tolist(), grid.columns[c]]
+    return f"Largest cell: {segment_name(labels)} with {int(values[r, c]):,} users."
+
+
+def _best_cell(values: pd.DataFrame, counts: pd.DataFrame, row_names: list[str], metric: str, fmt: str,
+               min_size: int | None) -> str | None:
+    grid = values.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan)
+    n = counts.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan)
+    usable = np.isfinite(grid) & (n >= (min_size or 1))
+    if not usable.any():
+        return None
+    masked = np.where(usable, grid, -np.inf)
+    r, c = np.unravel_index(np.argmax(masked), masked.shape)
+    labels = [*values.iloc[r, :len(row_names)].tolist(), values.columns[len(row_names) + c]]
+    overall = float(values.iloc[-1, -1])
+    return (f"Highest {metric}: {segment_name(labels)}, {format_number(grid[r, c], fmt)} (n={int(n[r, c]):,});"
+            f" overall {format_number(overall, fmt)}.")
+
+
+def _column_facts(table: Table) -> list[tuple[str, str, int, int]]:
+    frame = table.frame
+    return [(column, str(role), int(frame[column].isna().sum()), distinct_count(frame[column]))
+            for column, role in table.roles.items()]

@@ -11,8 +11,9 @@ pairs, given either as text or as a range:
 
 * text: ``"min_size=30; compare; bins=age:q4; bins=signup_date:month"`` — entries separated by ``;`` or
   line breaks, ``key=value``; a key alone means yes (``compare`` = ``compare=yes``);
-* a range with two columns: a key in the first cell of each row and its value in the second
-  (a row with one cell is read like a text entry).
+* a range of two (or more) columns: a key in the first cell of each row and its value in the second;
+  a blank value leaves the key unset, further columns are ignored (room for comments);
+* a one-column range: each cell is read like a text entry.
 
 Column-wise settings (``bins``, ``top``, ``roles``) take ``column:value`` and may be repeated, one column
 each: ``bins=age:q4; bins=revenue:edges:0,10,100``. ``top`` also takes a plain number for every column.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from xlseg.spec import whole_number
 #: Option keys, what their values are, and how to explain them in one line.
 BOOL_KEYS = ("intervals", "compare", "subtotals", "ascending", "totals")
 NUMBER_KEYS = ("min_size", "confidence")
-TEXT_KEYS = ("sort", "normalize", "agg", "value")
+TEXT_KEYS = ("sort", "normalize", "agg", "value", "title")
 PER_COLUMN_KEYS = ("bins", "roles")  # column:value, repeatable
 LIST_KEYS = ("by", "metrics", "crosstab")  # repeatable, kept in order (config sheet)
 ALL_KEYS = (*BOOL_KEYS, *NUMBER_KEYS, *TEXT_KEYS, *PER_COLUMN_KEYS, "top", *LIST_KEYS)
@@ -155,16 +156,11 @@ def option_pairs(value: object) -> list[tuple[str, object]]:
     if is_blank(value):
         return []
     if isinstance(value, list | tuple) and value and all(isinstance(row, list | tuple) for row in value):
-        pairs: list[tuple[str, object]] = []
-        for row in value:
-            cells = [c for c in row if not is_blank(c)]
-            if not cells:
-                continue
-            if len(cells) == 1:
-                pairs.extend(_text_pairs(cell_text(cells[0])))
-            else:
-                pairs.append((cell_text(cells[0]), cells[1] if len(cells) == 2 else [cell_text(c) for c in cells[1:]]))
-        return pairs
+        if max(len(row) for row in value) == 1:
+            return [pair for row in value for cell in row if not is_blank(cell)
+                    for pair in _text_pairs(cell_text(cell))]
+        return [(cell_text(row[0]), row[1]) for row in value
+                if len(row) >= 2 and not is_blank(row[0]) and not is_blank(row[1])]
     pairs = []
     for cell in flatten(value):
         pairs.extend(_text_pairs(cell_text(cell)))
@@ -204,7 +200,7 @@ def _add_option(out: dict[str, Any], key: str, raw: object) -> None:
         target[column] = whole_number(setting, f"top for '{column}'") if name == "top" else setting
         return
     if name in LIST_KEYS:
-        out.setdefault(name, []).append(cell_text(raw) if not isinstance(raw, list) else ", ".join(raw))
+        out.setdefault(name, []).append(cell_text(raw))
         return
     if name in out:
         raise XlsegError(f"option '{name}' is given twice; keep one")
@@ -226,13 +222,10 @@ def _has_column(raw: object) -> bool:
 
 
 def _column_setting(raw: object, name: str) -> tuple[str, str]:
-    """Split ``column:setting`` (at the first colon) or a ``[column, setting]`` pair."""
-    if isinstance(raw, list) and len(raw) == 2:
-        column, setting = raw
-    else:
-        column, sep, setting = cell_text(raw).partition(":")
-        if not sep:
-            raise XlsegError(f"option {name} needs column:value, e.g. {_EXAMPLES[name]}")
+    """Split ``column:setting`` at the first colon."""
+    column, sep, setting = cell_text(raw).partition(":")
+    if not sep:
+        raise XlsegError(f"option {name} needs column:value, e.g. {_EXAMPLES[name]}")
     column, setting = column.strip(), setting.strip()
     if not column or not setting:
         raise XlsegError(f"option {name} needs column:value, e.g. {_EXAMPLES[name]}")
@@ -241,13 +234,3 @@ def _column_setting(raw: object, name: str) -> tuple[str, str]:
 
 _EXAMPLES = {"bins": "bins=age:q4", "roles": "roles=signup:date", "top": "top=geography:5"}
 
-
-def merge_settings(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` updated by ``extra``; per-column dicts are merged column by column."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    return merged

@@ -56,8 +56,8 @@ class Report:
         from xlseg.writers.openpyxl_writer import write_workbook
 
         target = check_output_path(path, self.source, template)
-        if target.suffix.lower() not in (".xlsx", ".xlsm"):
-            raise XlsegError(f"the output '{target.name}' must end in .xlsx")
+        if target.suffix.lower() != ".xlsx":
+            raise XlsegError(f"the output '{target.name}' must end in .xlsx (a report workbook has no macros)")
         return write_workbook(self.sheets, target, template=template)
 
 

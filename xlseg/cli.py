@@ -1,0 +1,218 @@
+"""The ``xlseg`` command: report workbooks from files, and the built-in demo.
+
+Start-up stays light: pandas, openpyxl and the engine are imported inside the commands, so
+``xlseg --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+
+REPORT_EXAMPLES = """\
+examples:
+  xlseg report users.csv -o report.xlsx
+      auto mode: picks dimensions and metrics from the column roles
+  xlseg report users.xlsx --sheet Users -o report.xlsx --by geography --by device,plan
+      two breakdowns: one by geography, one by device and plan together
+  xlseg report users.csv -o report.xlsx --by device --metric converted:rate --metric session_length:mean,median
+  xlseg report users.parquet -o report.xlsx --by age --bins age=edges:18,25,35,50 --min-size 50
+  xlseg report users.csv -o report.xlsx --by signup_date --bins signup_date=month --crosstab plan:device
+
+--by COL[,COL...]   one breakdown per --by; a comma joins columns into one multi-dimensional breakdown
+--metric COL:AGG    aggregations: mean, median, sum, min, max, count, nunique, rate (yes/no columns), p1..p99
+--bins COL=SPEC     q4 (quartiles), width:5, edges:18,25,35, top:5, day/week/month/quarter/year
+"""
+
+DEMO_EXAMPLES = """\
+examples:
+  xlseg demo -o demo.xlsx
+  xlseg demo -o big.xlsx --rows 1000000
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``xlseg: error: …`` (one line) and exit with 2."""
+        self.exit(EXIT_BAD_INPUT, f"xlseg: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``xlseg`` command."""
+    parser = _Parser(prog="xlseg", description="User segmentation for Excel, computed in Python.")
+    parser.add_argument("--version", action="version", version=f"xlseg {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    rep = commands.add_parser(
+        "report", help="write a segmentation report workbook for a table file",
+        description="Write a report workbook (.xlsx) for a table: a Summary sheet, one sheet per breakdown with"
+        " a chart, and crosstab heatmaps. INPUT may be .csv, .xlsx/.xlsm (see --sheet) or .parquet.",
+        epilog=REPORT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rep.add_argument("input", metavar="INPUT", help="the table: .csv, .xlsx, .xlsm or .parquet")
+    _common(rep)
+    rep.add_argument("--by", action="append", metavar="COL[,COL...]",
+                     help="a breakdown (repeatable); default: chosen from the column roles")
+    rep.add_argument("--metric", action="append", metavar="COL:AGG[,AGG...]",
+                     help="a metric for every breakdown (repeatable); default: rates of yes/no columns, means")
+    rep.add_argument("--crosstab", action="append", metavar="ROWS:COLS",
+                     help="a heatmap of ROWS × COLS (repeatable)")
+    rep.add_argument("--bins", action="append", metavar="COL=SPEC", help="bin a numeric or date column (repeatable)")
+    rep.add_argument("--top", type=_positive_int, metavar="N", help="keep the N largest categories, the rest as Other")
+    rep.add_argument("--template", metavar="PATH", help="a styled .xlsx template to fill (read, never modified)")
+    rep.add_argument("--sheet", metavar="NAME", help="the sheet to read from an Excel INPUT (default: the first)")
+    rep.add_argument("--title", metavar="TEXT", help="the report title")
+
+    demo = commands.add_parser(
+        "demo", help="write the report of a built-in demo user table (no input file needed)",
+        description="Generate a realistic demo table of app users and write its report workbook.",
+        epilog=DEMO_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(demo, default_output="xlseg-demo.xlsx")
+    demo.add_argument("--rows", type=_positive_int, default=5000, metavar="N", help="users to generate (5000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("xlseg")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "(source)"
+
+
+def _common(parser: argparse.ArgumentParser, default_output: str | None = None) -> None:
+    default = f"; default {default_output}" if default_output else ""
+    parser.add_argument("-o", "--output", required=default_output is None, default=default_output, metavar="OUTPUT",
+                        help=f"the workbook to write (.xlsx){default}")
+    parser.add_argument("--min-size", type=_positive_int, default=30, metavar="N",
+                        help="grey out segments with fewer users (default 30)")
+    parser.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+                        help="confidence level of intervals and tests (default 0.95)")
+    parser.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+class StageLog:
+    """Prints each stage with the elapsed time on ``stream`` (stderr), or nothing when disabled."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream, self.enabled, self.start = stream, enabled, time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        """Print one stage line: ``[  1.2s] breakdown 2/5: device``."""
+        if self.enabled:
+            print(f"[{time.monotonic() - self.start:5.1f}s] {message}", file=self.stream, flush=True)
+
+
+def _bins(items: Sequence[str] | None) -> dict[str, str]:
+    from xlseg.errors import XlsegError
+    from xlseg.spec import parse_bins
+
+    bins: dict[str, str] = {}
+    for item in items or []:
+        column, sep, spec = item.partition("=")
+        if not sep or not column.strip() or not spec.strip():
+            raise XlsegError(f"--bins '{item}' not understood; write it as COL=SPEC, e.g. age=q4")
+        parse_bins(spec)  # fail early with the spec's own message
+        bins[column.strip()] = spec.strip()
+    return bins
+
+
+def _run_report(args: argparse.Namespace, log: StageLog) -> int:
+    from xlseg.atomic import check_output_path
+    from xlseg.report import report
+
+    check_output_path(args.output, args.input, args.template)  # fail before the slow part
+
+    metrics = "; ".join(args.metric) if args.metric else None
+    result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
+                    top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
+                    title=args.title, progress=log)
+    return _write(result, args, log)
+
+
+def _run_demo(args: argparse.Namespace, log: StageLog) -> int:
+    from xlseg.demo import make_users
+    from xlseg.report import report
+
+    log(f"generating {args.rows:,} demo users")
+    users = make_users(args.rows, seed=args.seed)
+    result = report(users, min_size=args.min_size, confidence=args.confidence, title="xlseg demo: app users",
+                    progress=log)
+    return _write(result, args, log)
+
+
+def _write(result: object, args: argparse.Namespace, log: StageLog) -> int:
+    log(f"writing {args.output}")
+    path = result.to_excel(args.output, template=getattr(args, "template", None))  # type: ignore[attr-defined]
+    sheets = len(result.sheets)  # type: ignore[attr-defined]
+    print(f"wrote {path} ({sheets} sheets)")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``xlseg`` command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code.
+
+    0 on success; 2 with one line ``xlseg: error: …`` on bad input (no traceback unless ``--debug``);
+    1 on an unexpected internal error.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    log = StageLog(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
+    run = _run_report if args.command == "report" else _run_demo
+    try:
+        return run(args, log)
+    except Exception as error:  # noqa: BLE001 - every error becomes one line unless --debug
+        if args.debug:
+            raise
+        return _report_error(error)
+    except KeyboardInterrupt:
+        print("xlseg: interrupted", file=sys.stderr)
+        return 130
+
+
+def _report_error(error: Exception) -> int:
+    from xlseg.errors import XlsegError
+
+    if isinstance(error, XlsegError):
+        message, code = str(error), EXIT_BAD_INPUT
+    elif isinstance(error, FileNotFoundError):
+        message, code = f"file not found: {error.filename}", EXIT_BAD_INPUT
+    elif isinstance(error, PermissionError):
+        message, code = f"permission denied: {error.filename}", EXIT_BAD_INPUT
+    elif isinstance(error, OSError):
+        message, code = f"{error.strerror or error}: {error.filename or ''}".rstrip(": "), EXIT_BAD_INPUT
+    else:
+        message = f"internal error: {type(error).__name__}: {error} (run again with --debug for the traceback)"
+        code = EXIT_INTERNAL
+    print(f"xlseg: error: {message.splitlines()[0] if message else type(error).__name__}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Get a table's cells as they arrived, before any cleaning.
+
+Every input shape becomes a :class:`RawTable`: the header cells as a list, and the data cells in a
+frame whose columns are numbered ``0 … n-1`` and whose rows keep the input order. Cleaning and
+role inference live in :mod:`xlseg.table`; nothing here changes a value.
+
+Files:
+
+- ``.xlsx`` / ``.xlsm`` are read with python-calamine directly (measured on a 200,000-row, 8-column
+  sheet: 2.2 s against 5.0 s for ``pd.read_excel(engine="calamine")``), which also hands over cells
+  exactly like an Excel range: numbers as floats, dates as ``date``/``datetime``, booleans, and
+  ``""`` for blank cells. calamine reads error cells (``#N/A``…) as ``""`` too, so errors in a
+  workbook file are seen as blanks and cannot be counted.
+- ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
+  apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` stays text, numbers are converted only
+  when the whole column is numeric. UTF-8 (with or without BOM) is tried first, then Windows-1252; the
+  separator is the most frequent of ``,`` ``;`` and tab in the header line.
+- ``.parquet`` is read with pandas (pyarrow) and treated like a DataFrame.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from xlseg.errors import XlsegError, did_you_mean
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+SUPPORTED_SUFFIXES = (".csv", *EXCEL_SUFFIXES, ".parquet")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Cells as they arrived.
+
+    Attributes:
+        headers: the header cells, one per column, unconverted (may be blank, numbers, dates…).
+        frame: the data cells; columns numbered ``0 … len(headers)-1``, a fresh ``RangeIndex``.
+        text_source: every cell arrived as text (CSV), so converting text to numbers or dates is
+            expected and not worth a note.
+        notes: what reading had to do (e.g. an encoding fallback).
+    """
+
+    headers: list[object]
+    frame: pd.DataFrame
+    text_source: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def from_rows(rows: Sequence[object]) -> RawTable:
+    """Split a range's values (header row first) into headers and data cells.
+
+    A flat list (what xlwings hands over for a single-column range) is read as one column.
+    Short rows are padded with blanks.
+    """
+    if isinstance(rows, str) or not isinstance(rows, Sequence) or len(rows) == 0:
+        raise XlsegError("the table is empty; select a range with a header row and data below it")
+    if not any(isinstance(row, list | tuple) for row in rows):
+        rows = [[value] for value in rows]
+    elif len({len(row) if isinstance(row, list | tuple) else -1 for row in rows}) > 1:
+        rows = _padded(rows)
+    width = len(rows[0])
+    frame = pd.DataFrame(rows[1:], columns=range(width)) if len(rows) > 1 else _no_rows(width)
+    return RawTable(list(rows[0]), frame)
+
+
+def _padded(rows: Sequence[object]) -> list[list[object]]:
+    """Rows of unequal length (or single values among rows) padded with blanks to one width."""
+    rows = [list(row) if isinstance(row, list | tuple) else [row] for row in rows]
+    width = max(map(len, rows))
+    return [row + [None] * (width - len(row)) for row in rows]
+
+
+def from_frame(df: pd.DataFrame) -> RawTable:
+    """Wrap a DataFrame without copying or changing it (its index is not used)."""
+    frame = df.set_axis(range(df.shape[1]), axis=1).reset_index(drop=True)
+    return RawTable(list(df.columns), frame)
+
+
+def read_file(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> RawTable:
+    """Read a .csv, .xlsx/.xlsm or .parquet file; ``sheet`` (name or 0-based index) picks an Excel sheet.
+
+    Raises:
+        XlsegError: unsupported extension, missing file, unreadable file, unknown sheet.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise XlsegError(f"can't read '{p.name}': use a {', '.join(SUPPORTED_SUFFIXES)} file")
+    if not p.is_file():
+        raise XlsegError(f"file not found: '{p}'")
+    if suffix in EXCEL_SUFFIXES:
+        return from_rows(read_excel_rows(p, sheet=sheet))
+    if sheet is not None:
+        raise XlsegError(f"'{p.name}' has no sheets; leave sheet empty for {suffix} files")
+    if suffix == ".csv":
+        return _read_csv(p)
+    return from_frame(_read_parquet(p))
+
+
+def read_excel_rows(path: Path, *, sheet: str | int | None = None) -> list[list[object]]:
+    """Return a workbook sheet's used range as rows of values, like an Excel range (blanks are ``""``)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise XlsegError(f"can't read '{path.name}' as an Excel workbook ({exc})") from exc
+    try:
+        worksheet = workbook.get_sheet_by_index(_sheet_index(workbook.sheet_names, sheet, path.name))
+        rows = worksheet.to_python()
+    finally:
+        workbook.close()
+    if not rows:
+        raise XlsegError(f"sheet '{worksheet.name}' of '{path.name}' is empty")
+    return rows
+
+
+def _sheet_index(names: list[str], sheet: str | int | None, file_name: str) -> int:
+    """Position of ``sheet`` (name or 0-based index; None = first) among ``names``."""
+    if sheet is None:
+        return 0
+    if isinstance(sheet, int):
+        if not -len(names) <= sheet < len(names):
+            raise XlsegError(f"'{file_name}' has {len(names)} sheet(s); sheet index {sheet} is out of range")
+        return sheet % len(names)
+    if sheet not in names:
+        hint = did_you_mean(sheet, names) or "; sheets are " + ", ".join(f"'{n}'" for n in names)
+        raise XlsegError(f"sheet '{sheet}' not found in '{file_name}'{hint}")
+    return names.index(sheet)
+
+
+def _read_csv(path: Path) -> RawTable:
+    """Read every cell of a CSV file as text; the first line is the header."""
+    notes = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252", errors="replace")
+        notes.append(f"read '{path.name}' as Windows-1252 text (it is not UTF-8)")
+    if not text.strip():
+        raise XlsegError(f"'{path.name}' is empty")
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text), header=None, dtype=str, sep=_separator(text.partition("\n")[0]),
+            keep_default_na=False, na_values=[""], skip_blank_lines=False,
+        )
+    except pd.errors.ParserError as exc:
+        raise XlsegError(f"can't read '{path.name}' as CSV ({str(exc).strip()})") from exc
+    frame = cells.iloc[1:].reset_index(drop=True)
+    return RawTable(cells.iloc[0].tolist(), frame, text_source=True, notes=notes)
+
+
+def _separator(header_line: str) -> str:
+    """The most frequent of comma, semicolon and tab in the header line (comma on a tie)."""
+    return max([",", ";", "\t"], key=header_line.count)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Read a Parquet file with pandas."""
+    try:
+        return pd.read_parquet(path)
+    except ImportError as exc:
+        raise XlsegError("reading .parquet files needs pyarrow: pip install pyarrow") from exc
+    except (OSError, ValueError) as exc:
+        raise XlsegError(f"can't read '{path.name}' as Parquet ({exc})") from exc
+
+
+def _no_rows(width: int) -> pd.DataFrame:
+    """An empty data frame with ``width`` numbered columns."""
+    return pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})

@@ -79,15 +79,20 @@ def clean_sheet_name(text: str, fallback: str = "Sheet") -> str:
     Control characters are dropped, the result is trimmed to 31 characters without a leading or trailing
     apostrophe; an empty result becomes ``fallback`` and ``History`` becomes ``History_``.
     """
-    name = "".join(ch for ch in str(text) if unicodedata.category(ch) != "Cc")
-    name = re.sub(r"[\[\]:*?/\\]", "_", name)
-    name = re.sub(r"\s+", " ", name).strip().strip("'").strip()
-    name = name[:MAX_SHEET_NAME].rstrip().rstrip("'").rstrip()
+    name = re.sub(r"\s+", " ", str(text))
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
+    name = _trim(re.sub(r"[\[\]:*?/\\]+", "_", name))
+    name = _trim(name[:MAX_SHEET_NAME])
     if not name:
         name = fallback
     if name.casefold() in RESERVED_SHEET_NAMES:
         name = name + "_"
     return name
+
+
+def _trim(name: str) -> str:
+    """Strip spaces and apostrophes from both ends (repeatedly: "' 'x" → "x")."""
+    return name.strip(" '")
 
 
 def is_valid_table_name(name: str) -> bool:
@@ -135,7 +140,7 @@ class NameBook:
         while name.casefold() in self._sheets:
             n += 1
             suffix = f" ({n})"
-            name = base[: MAX_SHEET_NAME - len(suffix)].rstrip().rstrip("'") + suffix
+            name = _trim(base[: MAX_SHEET_NAME - len(suffix)]) + suffix
         self._sheets.add(name.casefold())
         return name
 

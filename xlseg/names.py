@@ -76,13 +76,17 @@ def is_valid_sheet_name(name: str) -> bool:
 def clean_sheet_name(text: str, fallback: str = "Sheet") -> str:
     """Turn any text into a valid sheet name (not yet unique): forbidden characters become ``_``.
 
-    Control characters are dropped, the result is trimmed to 31 characters without a leading or trailing
+    Control characters are dropped, the result is cut to 31 characters (at a word end when one is near)
+    without a leading or trailing
     apostrophe; an empty result becomes ``fallback`` and ``History`` becomes ``History_``.
     """
     name = re.sub(r"\s+", " ", str(text))
     name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
     name = _trim(re.sub(r"[\[\]:*?/\\]+", "_", name))
-    name = _trim(name[:MAX_SHEET_NAME])
+    if len(name) > MAX_SHEET_NAME:
+        cut = name[: MAX_SHEET_NAME + 1]
+        space = cut.rfind(" ")
+        name = _trim(cut[:space] if space >= MAX_SHEET_NAME - 12 else cut[:MAX_SHEET_NAME])  # at a word end
     if not name:
         name = fallback
     if name.casefold() in RESERVED_SHEET_NAMES:

@@ -1,0 +1,139 @@
+"""Report workbooks: read back with openpyxl and compared with breakdowns computed independently here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from xlseg.demo import make_users
+from xlseg.engine import breakdown, crosstab
+from xlseg.errors import XlsegError
+from xlseg.report import report
+
+
+@pytest.fixture(scope="module")
+def users() -> pd.DataFrame:
+    return make_users(4000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def auto(users, tmp_path_factory) -> tuple[object, Path]:
+    result = report(users)
+    path = result.to_excel(tmp_path_factory.mktemp("auto") / "report.xlsx")
+    return result, path
+
+
+def table_frame(ws, name: str) -> pd.DataFrame:
+    """An Excel table of ``ws`` as a DataFrame (header row → columns)."""
+    rows = [[c.value for c in row] for row in ws[ws.tables[name].ref]]
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_auto_mode_sheets_and_choices(auto):
+    result, path = auto
+    book = load_workbook(path)
+    assert book.sheetnames == ["Summary", "geography", "device", "plan", "signup_date", "sessions", "plan × device"]
+    assert [s.name for s in result.sheets] == book.sheetnames
+    summary = book["Summary"]
+    text = "\n".join(str(c.value) for row in summary.iter_rows() for c in row if c.value is not None)
+    for expected in ("'geography': a text column with 12 values", "'signup_date' by month",
+                     "Rates of the yes/no column(s) 'converted'", "lift: segment ÷ overall − 1",
+                     "Benjamini–Hochberg", "Heatmap of plan × device"):
+        assert expected in text
+    columns = table_frame(summary, "columns")
+    assert dict(zip(columns["Column"], columns["Role"], strict=True))["converted"] == "flag"
+
+
+def test_breakdown_sheet_numbers_match_the_engine(auto, users):
+    _, path = auto
+    expected = breakdown(users, "device", {"converted": "rate", "sessions": "mean", "session_length": "mean",
+                                           "revenue": "mean"}, min_size=30, intervals=True, compare=True)
+    got = table_frame(load_workbook(path)["device"], "device")
+    assert got["device"].tolist() == expected["device"].tolist()
+    assert got["users"].tolist() == expected["users"].tolist()
+    for column in ("share", "converted rate", "converted rate lo", "converted rate hi", "converted rate lift",
+                   "session_length mean", "session_length mean p", "revenue mean"):
+        want = expected[column].to_numpy(dtype=float)
+        have = np.array([np.nan if v is None else v for v in got[column]], dtype=float)
+        np.testing.assert_allclose(have, want, rtol=1e-12, equal_nan=True, err_msg=column)
+    assert "session_length mean lo" not in got.columns  # intervals only for the main metric on the sheet
+    assert got["low_n"].tolist() == expected["low_n"].tolist()
+
+
+def test_number_formats_and_charts(auto):
+    _, path = auto
+    ws = load_workbook(path)["plan"]
+    header = ws[ws.tables["plan"].ref][0]
+    first = header[0].row + 1
+    formats = {c.value: ws.cell(first, c.column).number_format for c in header}
+    assert formats["users"] == "#,##0" and formats["share"] == "0.0%" and formats["converted rate"] == "0.0%"
+    assert formats["converted rate lift"] == "+0%;-0%;0%"
+    assert len(ws._charts) == 1
+    assert ws.cell(4, 1).value.startswith("Pro users: converted rate")  # the caption under the title
+
+
+def test_crosstab_sheet_matches_the_engine(auto, users):
+    _, path = auto
+    ws = load_workbook(path)["plan × device"]
+    counts = table_frame(ws, "plan_x_device_users")
+    expected = crosstab(users, "plan", "device")
+    assert counts.columns.tolist() == expected.columns.tolist()
+    assert counts.to_numpy().tolist() == expected.to_numpy().tolist()
+    rates = table_frame(ws, "plan_x_device_converted_rate")
+    want = crosstab(users, "plan", "device", value="converted", agg="rate")
+    np.testing.assert_allclose(rates.iloc[:, 1:].to_numpy(dtype=float), want.iloc[:, 1:].to_numpy(dtype=float))
+
+
+def test_explicit_breakdowns_metrics_bins_and_crosstabs(users, tmp_path):
+    result = report(users, by=["geography,device", "signup_date"], metrics="revenue:mean,sum",
+                    crosstabs=["geography:plan"], bins={"signup_date": "quarter"}, top=5, min_size=None)
+    names = [s.name for s in result.sheets]
+    assert names == ["Summary", "geography × device", "signup_date", "geography × plan"]
+    frame = result.frames["geography × device"][0]
+    expected = breakdown(users, "geography,device", "revenue:mean,sum", top=5, intervals=True, compare=True)
+    pd.testing.assert_frame_equal(frame, expected)
+    quarters = result.frames["signup_date"][0]["signup_date"].tolist()
+    assert quarters[:-1] == sorted(quarters[:-1]) and len(quarters) <= 8
+    path = result.to_excel(tmp_path / "explicit.xlsx")
+    ws = load_workbook(path)["geography × device"]
+    assert "geography_device" in ws.tables
+
+
+def test_missing_column_and_bad_requests_are_clear_errors(users):
+    with pytest.raises(XlsegError, match="did you mean 'device'"):
+        report(users, by="devise")
+    with pytest.raises(XlsegError, match="ROWS:COLUMNS"):
+        report(users, by="device", crosstabs=["device"])
+    with pytest.raises(XlsegError, match="aggregation"):
+        report(users, by="device", metrics="revenue:avg2")
+
+
+def test_output_may_not_be_the_input_or_not_xlsx(tmp_path, users):
+    source = tmp_path / "users.csv"
+    users.head(200).to_csv(source, index=False)
+    result = report(source, by="device")
+    assert result.sheets[0].title == "Segmentation of users.csv"
+    with pytest.raises(XlsegError, match="input file"):
+        result.to_excel(source)
+    with pytest.raises(XlsegError, match=r"\.xlsx"):
+        result.to_excel(tmp_path / "out.xlsm")
+    with pytest.raises(XlsegError, match="templates"):
+        result.to_excel(tmp_path / "out.xlsx", template=tmp_path / "t.xlsx")
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_hostile_labels_through_the_whole_report(tmp_path):
+    labels = ["=1+1", "+SUM(A1)", "-2", "@x", "plain"]
+    frame = pd.DataFrame({"seg[1]:*?/\\ a label column far too long": [labels[i % 5] for i in range(200)],
+                          "converted": [i % 3 == 0 for i in range(200)]})
+    path = report(frame).to_excel(tmp_path / "h.xlsx")
+    book = load_workbook(path)
+    ws = book.worksheets[1]
+    assert ws.title == "seg_1_ a label column far too"
+    seen = {c.value: c for row in ws.iter_rows() for c in row if c.value in labels}
+    assert set(seen) == set(labels)
+    assert all(c.data_type == "s" for c in seen.values())

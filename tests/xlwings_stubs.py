@@ -208,3 +208,101 @@ def call_like_excel(func: Any, *args: Any) -> Any:
             converted[i] = conversion.read(None, arg, arg_info["options"])
     result = func(*converted)
     return conversion.write(result, None, info["ret"]["options"])
+
+
+# ----------------------------------------------------------------------------------------- remote engine
+# xlwings' remote engine (``xw.Book(json=...)``) is part of xlwings PRO: it needs XLWINGS_LICENSE_KEY set
+# before xlwings is imported. The tests that use it run in a subprocess with the noncommercial licence of
+# this open-source project (see tests/test_macros.py and tests/test_xlwings_writer.py).
+
+REMOTE_LICENSE = {"XLWINGS_LICENSE_KEY": "noncommercial"}
+
+
+def run_remote_tests(test_file: str) -> None:
+    """Run ``test_file`` with pytest in a subprocess that has the noncommercial xlwings licence set."""
+    import os
+    import subprocess
+
+    here = Path(__file__).parent
+    env = {**os.environ, **REMOTE_LICENSE}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(here / test_file)],
+        capture_output=True, text=True, env=env, cwd=here.parent, timeout=900,
+    )
+    assert done.returncode == 0, f"{test_file} failed in the licensed subprocess:\n{done.stdout[-6000:]}{done.stderr}"
+
+
+def remote_cell(value: Any) -> Any:
+    """A cell value as the Office.js client sends it in book data (empty "", dates as ISO text with Z)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def remote_book_json(sheets: dict[str, list[list[Any]]], *, active: int = 0, selection: str = "A1") -> dict:
+    """The book data the Office.js client hands xlwings' remote engine (``xw.Book(json=...)``)."""
+    import xlwings
+
+    width = {name: max((len(r) for r in rows), default=0) for name, rows in sheets.items()}
+    return {
+        "client": "Office.js",
+        "version": xlwings.__version__,
+        "book": {"name": "Book1.xlsx", "active_sheet_index": active, "selection": selection},
+        "names": [],
+        "sheets": [
+            {"name": name, "values": [[remote_cell(v) for v in row] + [""] * (width[name] - len(row)) for row in rows]
+             or [[]], "pictures": [], "tables": []}
+            for name, rows in sheets.items()
+        ],
+    }
+
+
+class Replay:
+    """Apply the JSON actions xlwings' remote engine recorded to a model of the workbook's cells.
+
+    Tracks sheet names by position (addSheet / sheetDelete / setSheetName), and per sheet the values
+    (setValues) and number formats (setNumberFormat) of each cell, keyed by 1-based ``(row, col)``. Every
+    action that targets a sheet is also listed per sheet *name* in :attr:`touched`.
+    """
+
+    def __init__(self, sheet_names: list[str]) -> None:
+        self.order = list(sheet_names)
+        self.values: dict[str, dict[tuple[int, int], Any]] = {name: {} for name in sheet_names}
+        self.formats: dict[str, dict[tuple[int, int], str]] = {name: {} for name in sheet_names}
+        self.touched: dict[str, list[dict]] = {}
+        self.deleted: list[str] = []
+
+    def apply(self, actions: list[dict]) -> Replay:
+        """Apply ``actions`` in order; returns self."""
+        for action in actions:
+            func, args, position = action["func"], action["args"], action["sheet_position"]
+            if func == "addSheet":
+                index, name = args
+                self.order.insert(index, name)
+                self.values[name], self.formats[name] = {}, {}
+                continue
+            sheet = self.order[position] if position is not None else None
+            if sheet is not None:
+                self.touched.setdefault(sheet, []).append(action)
+            if func == "sheetDelete":
+                self.deleted.append(self.order.pop(position))
+            elif func == "setSheetName":
+                self.order[position] = args[0]
+            elif func == "setValues":
+                for i, row in enumerate(action["values"]):
+                    for j, value in enumerate(row):
+                        self.values[sheet][(action["start_row"] + i + 1, action["start_column"] + j + 1)] = value
+            elif func == "setNumberFormat":
+                for i in range(action["row_count"]):
+                    for j in range(action["column_count"]):
+                        self.formats[sheet][(action["start_row"] + i + 1, action["start_column"] + j + 1)] = args[0]
+        return self
+
+    def cells(self, sheet: str) -> dict[tuple[int, int], Any]:
+        """Non-empty cells of ``sheet`` as written (strings still carry their leading apostrophe)."""
+        return {k: v for k, v in self.values[sheet].items() if v not in (None, "")}

@@ -52,6 +52,18 @@ def is_blank(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def sentence(message: str) -> str:
+    """A message on one line as a sentence: a capital first letter (unless the first word names something,
+    like ``min_size`` or ``xlseg``) and a final full stop."""
+    text = " ".join(message.split())
+    if not text:
+        return "Something is wrong with the arguments."
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first.islower() and first != "xlseg":
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def flatten(value: object) -> list[object]:
     """The cells of a value, a row/column (list) or a block (list of lists), row by row, blanks dropped."""
     if isinstance(value, list | tuple):

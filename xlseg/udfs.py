@@ -25,7 +25,7 @@ import xlwings as xw
 from xlseg.binning import segment
 from xlseg.engine import breakdown, crosstab, metric_name
 from xlseg.errors import XlsegError, column_not_found
-from xlseg.excel_args import column_names, is_blank, metrics_text, parse_options
+from xlseg.excel_args import column_names, is_blank, metrics_text, parse_options, sentence
 from xlseg.schema import Role, Table
 from xlseg.spec import normalize_aggregation, parse_bins, parse_dimension
 from xlseg.table import load_table
@@ -67,25 +67,13 @@ def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args)
         except XlsegError as exc:
-            return _sentence(str(exc))
+            return sentence(str(exc))
         except Exception as exc:  # noqa: BLE001 - a formula must never raise into Excel
             logger.exception("%s failed", func.__name__)
             return f"{func.__name__} failed unexpectedly ({type(exc).__name__}); check the arguments."
 
     wrapper.__doc__ = " ".join((func.__doc__ or "").split())
     return wrapper
-
-
-def _sentence(message: str) -> str:
-    """The message on one line as a sentence: a capital first letter (unless it names something, like
-    ``min_size``) and a final full stop."""
-    text = " ".join(message.split())
-    if not text:
-        return "Something is wrong with the arguments."
-    first = text.split(" ", 1)[0]
-    if first.isalpha() and first.islower():
-        text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _spill(frame: pd.DataFrame, empty_message: str) -> pd.DataFrame | str:

@@ -1,0 +1,130 @@
+"""The xlwings writer on xlwings' remote engine, which records every write as a JSON action.
+
+These tests need xlwings' remote engine (xlwings PRO), used here under the noncommercial licence of this
+open-source project: ``XLWINGS_LICENSE_KEY=noncommercial`` must be set before xlwings is imported, so
+tests/test_xlwings_writer.py runs this file in a subprocess with it; in a plain pytest run it is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("XLWINGS_LICENSE_KEY") != "noncommercial",
+    reason="runs in a subprocess with the noncommercial xlwings licence (see tests/test_xlwings_writer.py)",
+)
+
+if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
+    import xlwings as xw
+    from openpyxl import load_workbook
+    from xlwings_stubs import Replay, remote_book_json
+
+    from xlseg.demo import make_users
+    from xlseg.layout import Block, Column, Row, SheetLayout
+    from xlseg.report import report
+    from xlseg.writers.openpyxl_writer import write_workbook
+    from xlseg.writers.xlwings_writer import add_sheets
+
+
+def _book(sheets=None):
+    data = remote_book_json(sheets or {"Data": [["a", "b"], [1, 2]]})
+    return xw.Book(json=data), [s["name"] for s in data["sheets"]]
+
+
+def _written(value):
+    """A value as the writer handed it to Excel, back to the layout's value (apostrophe removed)."""
+    if isinstance(value, str) and value.startswith("'"):
+        return value[1:]
+    return value
+
+
+def _normal(value):
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@pytest.fixture(scope="module")
+def demo_report():
+    return report(make_users(600), by=["device", "plan, device"], metrics="converted:rate; session_length:mean",
+                  crosstabs=["geography:device"], title="Users =1+1")
+
+
+def test_parity_with_the_openpyxl_writer(demo_report, tmp_path):
+    """Same layout, same values in the same cells, same number formats, in every sheet."""
+    path = write_workbook(demo_report.sheets, tmp_path / "report.xlsx")
+    book, names = _book()
+    add_sheets(book, demo_report.sheets, after=book.sheets[0])
+    replay = Replay(names).apply(book.impl.json()["actions"])
+    saved = load_workbook(path)
+    assert replay.order == ["Data", *saved.sheetnames]
+    for ws in saved.worksheets:
+        expected = {(c.row, c.column): _normal(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
+        got = {k: _normal(_written(v)) for k, v in replay.cells(ws.title).items()}
+        assert got.keys() == expected.keys(), ws.title
+        for key, value in expected.items():  # openpyxl stores 16 significant digits, Excel keeps 15
+            assert got[key] == (pytest.approx(value, rel=1e-14) if isinstance(value, float) else value), (ws.title, key)
+        for (r, c), value in expected.items():
+            fmt = ws.cell(r, c).number_format
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                assert replay.formats[ws.title].get((r, c), "General") == fmt, (ws.title, r, c)
+
+
+def test_every_string_is_written_as_text(demo_report):
+    book, names = _book()
+    add_sheets(book, demo_report.sheets, after=book.sheets[0])
+    replay = Replay(names).apply(book.impl.json()["actions"])
+    strings = [v for sheet in replay.order[1:] for v in replay.cells(sheet).values() if isinstance(v, str)]
+    assert strings and all(s.startswith("'") for s in strings)
+    assert "'Users =1+1" in strings
+
+
+def test_risky_labels_stay_labels():
+    layout = SheetLayout(name="=cmd|' /C calc'!A0", title="#N/A", blocks=[
+        Block(title="@SUM(1)", columns=[Column("segment"), Column("users", "#,##0")], stub=1,
+              rows=[Row(("=1+1", 3)), Row(("-2", 4)), Row(("1-2", 5)), Row(("007", 6))], table_name="t")])
+    book, names = _book()
+    (sheet,) = add_sheets(book, [layout], after=book.sheets[0])
+    replay = Replay(names).apply(book.impl.json()["actions"])
+    cells = replay.cells(sheet.name)
+    assert cells[(1, 1)] == "'#N/A"
+    labels = [cells[(r, 1)] for r in range(5, 9)]
+    assert labels == ["'=1+1", "'-2", "'1-2", "'007"]
+    assert sheet.name == "=cmd|' _C calc'!A0"  # made a valid sheet name ("/" is not allowed)
+
+
+def test_sheet_features_are_painted(demo_report):
+    book, names = _book()
+    add_sheets(book, demo_report.sheets, after=book.sheets[0])
+    actions = book.impl.json()["actions"]
+    funcs = [a["func"] for a in actions]
+    breakdown_layouts = [s for s in demo_report.sheets if s.kind == "breakdown"]
+    tables = [b.table_name for s in demo_report.sheets for b in s.blocks if b.table_name and b.rows]
+    assert [a["args"][3] for a in actions if a["func"] == "addTable"] == tables
+    charts = [b for s in demo_report.sheets for b in s.blocks if b.chart is not None and b.chart_ranges()]
+    assert funcs.count("addChart") == len(charts) and funcs.count("setChartTitle") == len(charts)
+    rules = [a["args"][0]["type"] for a in actions if a["func"] == "addConditionalFormat"]
+    assert set(rules) <= {"ColorScale", "DataBar"} and rules
+    added = [a["args"][0] for a in actions if a["func"] == "addConditionalFormat"]
+    lift = [rule for rule in added if rule["type"] == "ColorScale" and len(rule["colors"]) == 3]
+    for rule in lift:
+        assert rule["threshold_types"] == ["LowestValue", "Number", "HighestValue"] and rule["thresholds"][1] == 0
+    assert funcs.count("freezePaneAtRange") == sum(1 for s in demo_report.sheets if s.freeze)
+    assert funcs.count("setShowGridlines") == len(demo_report.sheets)
+    assert breakdown_layouts and funcs.count("addSheet") == len(demo_report.sheets)
+
+
+def test_existing_names_are_never_reused():
+    book, names = _book({"Data": [["a"], [1]], "Summary": [["mine"]]})
+    layout = SheetLayout(name="summary", title="t", blocks=[Block(columns=[Column("a")], rows=[Row(("x",))],
+                                                                  table_name="Data")])
+    (sheet,) = add_sheets(book, [layout], after=book.sheets[0])
+    assert sheet.name == "summary (2)"
+    replay = Replay(names).apply(book.impl.json()["actions"])
+    assert set(replay.touched) == {"summary (2)"}
+    assert replay.order == ["Data", "summary (2)", "Summary"]

@@ -1,0 +1,231 @@
+"""Paint :class:`~xlseg.layout.SheetLayout` s into a live workbook through xlwings.
+
+The same public xlwings Book/Sheet/Range API drives Excel on Windows (COM) and xlwings' remote engine,
+so this writer serves the macro in desktop Excel and is tested on Linux through the remote engine, which
+records every write as a JSON action. Like the openpyxl writer it decides nothing: positions, formats,
+colours and charts come from the layout.
+
+Calls to Excel are expensive, so each sheet's values go out in one rectangular write and formats are set
+on whole runs of cells (a column of one number format, a header row, a total row), never cell by cell.
+
+Text safety: every ``str`` in a layout is a label. Excel parses a string written to a cell like typed
+input (``"=1+1"`` becomes a formula, ``"#N/A"`` an error, ``"1-2"`` a date, ``"007"`` the number 7), so
+every string is written with a leading apostrophe, which Excel (COM and Office.js) takes as "this is
+text" and does not show or return as part of the value.
+
+Not painted here (xlwings has no engine-neutral API for them): print setup (landscape, fit to page
+width) and the reversed category axis of bar charts (bars run bottom-to-top instead of in table order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import groupby
+from typing import Any
+
+from xlwings.utils import hex_to_rgb
+
+from xlseg.layout import COLORS, GENERAL, Block, CellValue, ConditionalFormat, SheetLayout, assign_names
+from xlseg.names import NameBook
+
+TEXT_PREFIX = "'"
+TABLE_STYLE = "TableStyleLight1"
+_ACCENT = f"#{COLORS['accent']}"
+
+
+def excel_value(value: CellValue) -> object:
+    """What to hand Excel for a layout value: strings as literal text (leading apostrophe), None as empty."""
+    if isinstance(value, str):
+        return TEXT_PREFIX + value if value else None
+    return value
+
+
+def add_sheets(book: Any, layouts: Sequence[SheetLayout], *, after: Any) -> list[Any]:
+    """Add one new sheet per layout after the sheet ``after`` and paint it; return the new sheets.
+
+    Sheet and table names are made valid and unique against everything already in ``book`` (sheets,
+    Excel tables, defined names), so no existing sheet is ever written to.
+    """
+    taken_tables = [t.name for s in book.sheets for t in s.tables] + [_plain_name(n.name) for n in book.names]
+    assign_names(layouts, NameBook(sheets=[s.name for s in book.sheets], tables=taken_tables))
+    sheets = []
+    previous = after
+    for layout in layouts:
+        sheet = book.sheets.add(name=layout.name, after=previous)
+        paint_sheet(sheet, layout)
+        sheets.append(sheet)
+        previous = sheet
+    return sheets
+
+
+def _plain_name(name: str) -> str:
+    """A defined name without its sheet scope (``Sheet1!x`` → ``x``)."""
+    return name.rsplit("!", 1)[-1]
+
+
+def paint_sheet(sheet: Any, layout: SheetLayout) -> None:
+    """Paint a whole layout into an empty sheet: values, formats, tables, conditional formats, charts."""
+    _write_values(sheet, layout)
+    for spec in layout.cells():
+        if spec.part in ("title", "subtitle"):
+            _font(sheet.range((spec.row, spec.col)), spec.part)
+    for block in layout.blocks:
+        paint_block(sheet, block, values_written=True)
+    for col, width in sorted(layout.widths.items()):
+        sheet.range((1, col)).column_width = width
+    for row, height in sorted(layout.heights.items()):
+        sheet.range((row, 1)).row_height = height
+    if layout.freeze is not None:
+        sheet.freeze_panes.freeze_at(sheet.range(layout.freeze))
+    sheet.show_gridlines = False
+
+
+def _write_values(sheet: Any, layout: SheetLayout) -> None:
+    """All values of the sheet in one rectangular write (empty cells as None)."""
+    values = layout.values()
+    if not values:
+        return
+    last_row = max(r for r, _ in values)
+    last_col = max(c for _, c in values)
+    grid: list[list[object]] = [[None] * last_col for _ in range(last_row)]
+    for (r, c), value in values.items():
+        grid[r - 1][c - 1] = excel_value(value)
+    sheet.range((1, 1), (last_row, last_col)).value = grid
+
+
+def paint_block(sheet: Any, block: Block, *, values_written: bool = False) -> None:
+    """Paint one block at its anchor: values (unless already written), formats, table, rules, chart."""
+    if not values_written:
+        for spec in block.cells():
+            if spec.value is not None:
+                sheet.range((spec.row, spec.col)).value = excel_value(spec.value)
+    _block_text_formats(sheet, block)
+    if block.columns:
+        _table_formats(sheet, block)
+    for _, (r1, c1, r2, c2) in block.spanner_ranges():
+        spanner = sheet.range((r1, c1), (r2, c2))
+        if c2 > c1:
+            spanner.merge()
+        spanner.font.bold = True
+        spanner.font.color = _ACCENT
+        spanner.horizontal_alignment = "center"
+    table_range = block.table_range()
+    if block.table_name and table_range is not None and block.rows:
+        r1, c1, r2, c2 = table_range
+        sheet.tables.add(source=sheet.range((r1, c1), (r2, c2)), name=block.table_name,
+                         table_style_name=TABLE_STYLE)
+    for cf in block.conditional:
+        for r1, c1, r2, c2 in block.conditional_ranges(cf):
+            _conditional(sheet.range((r1, c1), (r2, c2)), cf)
+    if block.chart is not None:
+        _chart(sheet, block)
+
+
+def _font(rng: Any, part: str) -> None:
+    """Fonts of the text parts, as the openpyxl writer paints them."""
+    size, bold, italic, color = {
+        "title": (16, True, False, "accent"),
+        "subtitle": (10, False, True, "note"),
+        "block_title": (12, True, False, "accent"),
+        "caption": (11, False, True, "caption"),
+        "note": (9, False, False, "note"),
+    }[part]
+    rng.font.size = size
+    if bold:
+        rng.font.bold = True
+    if italic:
+        rng.font.italic = True
+    rng.font.color = f"#{COLORS[color]}"
+
+
+def _block_text_formats(sheet: Any, block: Block) -> None:
+    for spec in block.cells():
+        if spec.part in ("block_title", "caption"):
+            _font(sheet.range((spec.row, spec.col)), spec.part)
+    if block.notes:
+        first = block.last_table_row + 1 if block.columns else block.header_row
+        _font(sheet.range((first, block.left), (first + len(block.notes) - 1, block.left)), "note")
+
+
+def _table_formats(sheet: Any, block: Block) -> None:
+    left, right = block.left, block.left + len(block.columns) - 1
+    header = sheet.range((block.header_row, left), (block.header_row, right))
+    header.font.bold = True
+    header.font.color = f"#{COLORS['header_text']}"
+    header.color = _ACCENT
+    header.wrap_text = True
+    header.horizontal_alignment = "center"
+    if not block.rows:
+        return
+    first, last = block.first_body_row, block.last_table_row
+    for fmt, (c1, c2) in _format_runs(block):
+        sheet.range((first, c1), (last, c2)).number_format = fmt
+    if block.stub:
+        sheet.range((first, left), (last, left + block.stub - 1)).horizontal_alignment = "left"
+    for r1, r2 in _runs(first + i for i, row in enumerate(block.rows) if row.muted and row.kind == "body"):
+        sheet.range((r1, left), (r2, right)).font.color = f"#{COLORS['muted']}"
+    for i, row in enumerate(block.rows):
+        if row.kind in ("total", "subtotal"):
+            line = sheet.range((first + i, left), (first + i, right))
+            line.font.bold = True
+            line.color = f"#{COLORS['total_fill' if row.kind == 'total' else 'subtotal_fill']}"
+            weight = "medium" if row.kind == "total" else "thin"
+            color = COLORS["accent"] if row.kind == "total" else "BFBFBF"
+            line.borders.set("edge_top", line_style="continuous", weight=weight, color=f"#{color}")
+        for index, tone in sorted(row.tones.items()):
+            if tone in ("up", "down"):
+                sheet.range((first + i, left + index)).color = f"#{COLORS[tone]}"
+
+
+def _format_runs(block: Block) -> list[tuple[str, tuple[int, int]]]:
+    """Adjacent value columns sharing a (non-General) number format, as ``(format, (first_col, last_col))``."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    for i, column in enumerate(block.columns):
+        if i < block.stub or column.number_format == GENERAL:
+            continue
+        c = block.left + i
+        if out and out[-1][0] == column.number_format and out[-1][1][1] == c - 1:
+            out[-1] = (column.number_format, (out[-1][1][0], c))
+        else:
+            out.append((column.number_format, (c, c)))
+    return out
+
+
+def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive integers as ``(first, last)`` runs."""
+    out = []
+    for _, group in groupby(enumerate(numbers), key=lambda pair: pair[1] - pair[0]):
+        items = [n for _, n in group]
+        out.append((items[0], items[-1]))
+    return out
+
+
+def _conditional(rng: Any, cf: ConditionalFormat) -> None:
+    colors = [f"#{c}" for c in cf.colors]
+    formats = rng.conditional_formats
+    if cf.kind == "data_bar":
+        formats.add_data_bar(colors[0], minimum=0, gradient=True, show_value=True)
+    elif len(colors) == 3 and cf.midpoint is not None:
+        # lowest value / a number / highest value, like the openpyxl writer's rule; the public
+        # add_color_scale() only takes one threshold type for all three stops, the engines take any
+        formats.impl.add_color_scale({
+            "colors": tuple(hex_to_rgb(c) for c in colors),
+            "threshold_types": ("lowest_value", "number", "highest_value"),
+            "thresholds": (None, cf.midpoint, None),
+        })
+    else:
+        formats.add_color_scale(colors)
+
+
+def _chart(sheet: Any, block: Block) -> None:
+    spec, ranges, anchor = block.chart, block.chart_ranges(), block.chart_anchor()
+    if spec is None or ranges is None or anchor is None:
+        return
+    (cr1, cc1, cr2, cc2), (vr1, vc1, vr2, vc2) = ranges
+    chart = sheet.charts.add(
+        chart_type="bar_clustered" if spec.kind == "bar" else "column_clustered",
+        source=sheet.range((vr1, vc1), (vr2, vc2)), plot_by="columns", anchor=sheet.range(anchor),
+        width=spec.width_pt, height=spec.height_pt,
+    )
+    chart.set_x_axis_values(sheet.range((cr1, cc1), (cr2, cc2)))
+    chart.title = spec.title

@@ -98,6 +98,7 @@ def breakdown_block(
     subtotals: bool = False,
     chart: bool = True,
     caption: bool = True,
+    ordered: bool = False,
 ) -> Block:
     """A block for a :func:`xlseg.breakdown` result.
 
@@ -112,6 +113,8 @@ def breakdown_block(
         subtotals: the frame has subtotal rows (they are styled, and the chart is left out).
         chart: add a bar chart of ``chart_metric`` beside the table.
         caption: add a one-line caption written from the numbers.
+        ordered: the segments have a natural order (date periods, numeric bins): chart them as vertical
+            columns left to right instead of horizontal bars.
     """
     names = list(frame.columns)
     by = list(by) if by is not None else names[: names.index("users")]
@@ -138,10 +141,14 @@ def breakdown_block(
     body = np.array([k == "body" for k in kinds])
     chart_spec = None
     if chart and not subtotals and body.sum() >= 2:
-        height = float(min(max(22 * int(body.sum()) + 80, 200), 520))
+        count = int(body.sum())
         placement = "right" if len(columns) <= WIDE_TABLE else "below"
-        chart_spec = ChartSpec("bar", f"{metric} by {' / '.join(by)}", header_of[metric],
-                               number_format(metric, frame), height_pt=height, placement=placement)
+        if ordered:
+            size = {"width_pt": float(min(max(32 * count + 100, 430), 900)), "height_pt": 230.0}
+        else:
+            size = {"width_pt": 430.0, "height_pt": float(min(max(22 * count + 80, 200), 520))}
+        chart_spec = ChartSpec("column" if ordered else "bar", f"{metric} by {' / '.join(by)}", header_of[metric],
+                               number_format(metric, frame), placement=placement, **size)
     text = None
     if caption:
         text = _users_caption(frame, by, body) if metric == "users" else breakdown_caption(
@@ -249,16 +256,30 @@ def text_block(title: str | None, lines: Sequence[str], caption: str | None = No
     return Block(title, caption=caption, notes=[str(cell_value(line)) for line in lines])
 
 
-def pairs_block(title: str | None, header: tuple[str, str], pairs: Sequence[tuple[object, object]],
+def pairs_block(title: str | None, header: tuple[str, str], pairs: Sequence[tuple[object, ...]],
                 table_name: str | None = None, value_format: str = GENERAL) -> Block:
-    """A two-column table of ``(label, value)`` pairs (e.g. facts about the data set)."""
-    labels = [cell_value(a) for a, _ in pairs]
-    values = [cell_value(b) for _, b in pairs]
+    """A two-column table of ``(label, value)`` or ``(label, value, number format)`` rows (e.g. facts)."""
+    labels = [cell_value(p[0]) for p in pairs]
+    values = [cell_value(p[1]) for p in pairs]
+    formats = [{1: str(p[2])} if len(p) > 2 else {} for p in pairs]
     width = _label_width(header[0], labels)
     value_width = float(min(max([len(str(v)) for v in values] + [len(header[1])], default=8) + 3, 60))
     columns = [Column(header[0], GENERAL, width), Column(header[1], value_format, max(value_width, 10.0))]
-    rows = [Row((a, b)) for a, b in zip(labels, values, strict=True)]
+    rows = [Row((a, b), formats=f) for a, b, f in zip(labels, values, formats, strict=True)]
     return Block(title, columns, 1, rows, table_name=table_name)
+
+
+def grid_block(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[object]],
+               table_name: str | None = None, widths: Sequence[float] | None = None) -> Block:
+    """A plain table of text/number rows under ``headers`` (first column = row labels)."""
+    names = header_names(headers)
+    values = [tuple(cell_value(v) for v in row) for row in rows]
+    columns = []
+    for i, name in enumerate(names):
+        longest = max([len(str(r[i])) for r in values if r[i] is not None] + [len(name)], default=8)
+        width = widths[i] if widths is not None else float(min(max(longest + 2, 10), 60))
+        columns.append(Column(name, GENERAL, width))
+    return Block(title, columns, 1, [Row(v) for v in values], table_name=table_name)
 
 
 def summary_sheet(
@@ -269,7 +290,7 @@ def summary_sheet(
     columns: Sequence[tuple[str, str, int, int]],
     cleaning: Sequence[str],
     choices: Sequence[str],
-    contents: Sequence[tuple[str, str]],
+    contents: Sequence[tuple[str, str, str]],
     confidence: float = 0.95,
     min_size: int | None = None,
     name: str = "Summary",
@@ -282,18 +303,20 @@ def summary_sheet(
         columns: ``(column, role, missing values, distinct values)`` for each input column.
         cleaning: what cleaning did (the table's notes).
         choices: one sentence per choice the report made (dimensions, metrics) and why.
-        contents: ``(sheet name, what it shows)`` for each other sheet.
+        contents: ``(sheet name, what it shows, key finding)`` for each other sheet; the Contents table
+            shows the key finding (a caption; it overflows to the right) or else what the sheet shows.
     """
     facts = pairs_block(
         "Data set", ("Item", "Value"),
         [("Users (rows analysed)", rows), ("Rows in the input", source_rows), ("Columns", len(columns)),
-         ("Confidence level", f"{confidence:.0%}")]
+         ("Confidence level", confidence, "0%")]
         + ([("Low-n threshold (users)", min_size)] if min_size is not None else []),
         table_name="data_set", value_format=COUNT,
     )
     blocks = [
         facts,
-        pairs_block("Contents", ("Sheet", "What it shows"), list(contents), table_name="contents"),
+        grid_block("Contents", ("Sheet", "Key finding"), [(c[0], c[2] or c[1]) for c in contents],
+                   table_name="contents", widths=(float(max([len(c[0]) + 2 for c in contents] + [14])), 12.0)),
         text_block("What this report looks at", choices),
         _columns_block(columns),
         text_block("Cleaning", list(cleaning) or ["Nothing needed cleaning."]),
@@ -330,5 +353,5 @@ def how_to_read(confidence: float = 0.95, min_size: int | None = None) -> list[s
     return lines
 
 
-__all__ = ["breakdown_block", "crosstab_block", "how_to_read", "main_metric", "pairs_block",
+__all__ = ["breakdown_block", "crosstab_block", "grid_block", "how_to_read", "main_metric", "pairs_block",
            "summary_sheet", "text_block"]

@@ -145,13 +145,15 @@ class Row:
 
     ``tones`` marks single cells by column index: "up" (significantly above the overall value) or "down"
     (significantly below); writers fill them green or red. Decided from the numbers by the builder, so
-    they are static fills, not conditional formats.
+    they are static fills, not conditional formats. ``formats`` overrides the column's number format for
+    single cells (column index → format), e.g. in a table of mixed facts.
     """
 
     values: tuple[CellValue, ...]
     kind: RowKind = "body"
     muted: bool = False
     tones: dict[int, str] = field(default_factory=dict)
+    formats: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -380,7 +382,7 @@ class Block:
                 emphasis = "muted" if row.muted and row.kind == "body" else ("" if row.kind == "body" else row.kind)
                 for i, (column, value) in enumerate(zip(self.columns, row.values, strict=True)):
                     part: Part = "label" if i < self.stub else "value"
-                    fmt = GENERAL if part == "label" else column.number_format
+                    fmt = GENERAL if part == "label" else row.formats.get(i, column.number_format)
                     yield Cell(self.first_body_row + j, self.left + i, value, part, fmt, emphasis,
                                row.tones.get(i, ""))
         note_row = self.last_table_row + 1 if self.columns else self.header_row
@@ -490,7 +492,7 @@ def assign_names(sheets: Sequence[SheetLayout], names: object | None = None) -> 
                 block.table_name = book.table(block.table_name)
 
 
-_BUILDERS = ("breakdown_block", "crosstab_block", "text_block", "pairs_block", "summary_sheet")
+_BUILDERS = ("breakdown_block", "crosstab_block", "text_block", "pairs_block", "grid_block", "summary_sheet")
 
 
 def __getattr__(name: str) -> object:

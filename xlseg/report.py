@@ -120,7 +120,9 @@ def report(
         by_items = [_default_bins(item, table, bins) for item in choice.by]
         frame = breakdown(table, by_items, plan.metrics, bins=bins, top=top, min_size=min_size,
                           confidence=confidence, intervals=True, compare=True)
-        sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size))
+        ordered = len(by_items) == 1 and (isinstance(by_items[0], Mapping) and "bins" in by_items[0]
+                                          or not str(bins.get(choice.columns[0], "top")).startswith("top"))
+        sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size, ordered))
         frames[sheets[-1].name] = [frame]
     for j, (rows, cols) in enumerate(plan.crosstabs, len(plan.breakdowns) + 1):
         say(f"crosstab {j}/{total}: {_label(rows)} × {_label(cols)}")
@@ -139,7 +141,7 @@ def report(
         columns=_column_facts(table),
         cleaning=table.notes,
         choices=plan.reasons,
-        contents=[(s.name, s.title) for s in sheets],
+        contents=[(s.name, s.title, next((b.caption for b in s.blocks if b.caption), "")) for s in sheets],
         confidence=confidence,
         min_size=min_size,
         name=summary_name,
@@ -227,14 +229,14 @@ def _default_bins(item: object, table: Table, bins: Mapping[str, object]) -> obj
 
 
 def _breakdown_sheet(frame: pd.DataFrame, by: list[str], rows: int, confidence: float,
-                     min_size: int | None) -> SheetLayout:
+                     min_size: int | None, ordered: bool = False) -> SheetLayout:
     dims = " × ".join(by)
     metric = main_metric(frame)
     metrics = [c for c in frame.columns[len(by) + 2:] if c != "low_n" and not c.endswith((" lo", " hi", " lift", " p"))]
     subtitle = f"{rows:,} users · " + (", ".join(metrics) if metrics else "users per segment") + (
         f" · {confidence:.0%} intervals, lift and p vs the rest" if metrics else "")
     block = breakdown_block(_focus(frame, metric), by, table_name="_".join(by), chart_metric=metric,
-                            confidence=confidence, min_size=min_size)
+                            confidence=confidence, min_size=min_size, ordered=ordered)
     return SheetLayout(dims, f"By {dims}", subtitle, [block], kind="breakdown")
 
 

@@ -63,9 +63,11 @@ def segment_selection(book: Any = None) -> list[str]:
 
 
 @_sub
-def SegmentSelection() -> None:  # noqa: N802 - the macro name Excel shows (Alt+F8 lists Subs without arguments)
+def SegmentSelection() -> Any:  # noqa: N802 - the macro name Excel shows (Alt+F8 lists Subs without arguments)
     """Segment the selected table and write the result sheets after it (xlseg)."""
+    # "-> Any", not "-> None": xlwings turns the return hint into a converter, and NoneType has none
     segment_selection()
+    return None
 
 
 def run(book: Any) -> list[str]:

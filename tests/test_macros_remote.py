@@ -1,0 +1,167 @@
+"""The "segment this table" macro on xlwings' remote engine, which records every write as a JSON action.
+
+These tests need xlwings' remote engine (xlwings PRO), used here under the noncommercial licence of this
+open-source project: ``XLWINGS_LICENSE_KEY=noncommercial`` must be set before xlwings is imported, so
+tests/test_macros.py runs this file in a subprocess with it; in a plain pytest run it is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("XLWINGS_LICENSE_KEY") != "noncommercial",
+    reason="runs in a subprocess with the noncommercial xlwings licence (see tests/test_macros.py)",
+)
+
+if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
+    import xlwings as xw
+    from xlwings_stubs import Replay, remote_book_json
+
+    from xlseg.demo import make_users
+    from xlseg.macros import segment_selection, source_key
+
+
+def users_rows(n=300, seed=3):
+    frame = make_users(n, seed=seed)
+    rows = [list(frame.columns)]
+    for record in frame.itertuples(index=False):
+        rows.append([v.to_pydatetime() if hasattr(v, "to_pydatetime") else (v.item() if hasattr(v, "item") else v)
+                     for v in record])
+    return rows
+
+
+def place(rows, top=1, left=1):
+    """``rows`` placed with their top-left corner at (top, left), blank cells around."""
+    width = left - 1 + max(len(r) for r in rows)
+    out = [[None] * width for _ in range(top - 1)]
+    out += [[None] * (left - 1) + list(r) + [None] * (width - left + 1 - len(r)) for r in rows]
+    return out
+
+
+CONFIG = [["setting", "value", "what it does"], ["by", "device", ""], ["by", "plan", ""],
+          ["metrics", "converted:rate; session_length:mean", ""], ["min_size", 20, ""]]
+
+
+def run_macro(sheets, selection, active=0):
+    data = remote_book_json(sheets, active=active, selection=selection)
+    book = xw.Book(json=data)
+    names_before = [s["name"] for s in data["sheets"]]
+    written = segment_selection(book)
+    actions = book.impl.json()["actions"]
+    return written, Replay(names_before).apply(actions), actions, data
+
+
+def alerts(actions):
+    return [a["args"][0] for a in actions if a["func"] == "alert"]
+
+
+def test_a_cell_inside_the_table_segments_the_whole_table():
+    """The table starts at B3 under a title; another block sits to the right, beyond an empty column."""
+    sheet = place(users_rows(), top=3, left=2)
+    sheet[0][1] = "Export of 2025-07-01"
+    for i, row in enumerate(sheet[2:7]):
+        row.extend([None, f"other {i}"])
+    for row in sheet:
+        row.extend([None] * (len(sheet[2]) - len(row)))
+    written, replay, actions, _ = run_macro({"Data": sheet, "xlseg": CONFIG}, selection="D10")
+    assert not alerts(actions)
+    assert written == ["Summary", "device", "plan"]
+    assert replay.order == ["Data", "Summary", "device", "plan", "xlseg"]  # right after the data sheet
+    assert set(replay.touched) == {"Summary", "device", "plan"}  # nothing written to the user's sheets
+    summary = " ".join(str(v) for v in replay.cells("Summary").values())
+    assert "Data!B3:J303" in summary and "300" in summary
+    device = {v for v in replay.cells("device").values() if isinstance(v, str)}
+    assert {"'Desktop", "'Mobile", "'Tablet", "'Total"} <= device
+
+
+def test_result_sheets_are_marked_with_defined_names():
+    written, _, actions, data = run_macro({"Data": users_rows(), "xlseg": CONFIG}, selection="A1")
+    marks = [a["args"] for a in actions if a["func"] == "namesAdd"]
+    key = source_key("Data")
+    assert marks == [[f"xlseg_{key}_{i}", f"='{name}'!$A$1"] for i, name in enumerate(written, 1)]
+    assert [a for a in actions if a["func"] == "activateSheet"][-1]["sheet_position"] == 1
+
+
+def test_rerun_replaces_only_xlsegs_sheets():
+    """Second run: the marked sheets go, a user's own "Summary" sheet and other results stay."""
+    _, _, _, data = run_macro({"Data": users_rows(), "Summary": [["my notes"]], "xlseg": CONFIG}, selection="C4")
+    names_after_first = [s["name"] for s in data["sheets"]]
+    assert names_after_first == ["Data", "Summary (2)", "device", "plan", "Summary", "xlseg"]
+    data["book"]["active_sheet_index"] = 0  # the user goes back to the data and runs it again
+    book = xw.Book(json=data)  # what Excel sends on the next run: the book as the first run left it
+    written = segment_selection(book)
+    actions = book.impl.json()["actions"]
+    replay = Replay(names_after_first).apply(actions)
+    assert sorted(replay.deleted) == ["Summary (2)", "device", "plan"]
+    deleted_names = [a["args"][0] for a in actions if a["func"] == "nameDelete"]
+    assert len(deleted_names) == 3 and all(n.startswith("xlseg_") for n in deleted_names)
+    assert written == ["Summary (2)", "device", "plan"]
+    assert replay.order == ["Data", "Summary (2)", "device", "plan", "Summary", "xlseg"]
+    assert set(replay.touched) == {"Summary (2)", "device", "plan"}  # the old ones (deleted) and the new ones
+    assert "Summary" not in replay.deleted and "Data" not in replay.deleted
+
+
+def test_results_of_another_data_sheet_are_left_alone():
+    sheets = {"Data": users_rows(), "More": users_rows(120, seed=9), "xlseg": CONFIG}
+    _, _, _, data = run_macro(sheets, selection="A1")
+    data["book"]["active_sheet_index"] = [s["name"] for s in data["sheets"]].index("More")
+    data["book"]["selection"] = "B2"
+    before = [s["name"] for s in data["sheets"]]
+    book = xw.Book(json=data)
+    written = segment_selection(book)
+    replay = Replay(before).apply(book.impl.json()["actions"])
+    assert replay.deleted == []
+    assert written == ["Summary (2)", "device (2)", "plan (2)"]
+    assert replay.order.index("Summary (2)") == replay.order.index("More") + 1
+
+
+def test_labels_that_look_like_formulas_are_written_as_text():
+    rows = [["segment", "converted"], ["=1+1", True], ["#N/A pending", False], ["+44 20", True], ["=1+1", False]]
+    _, replay, actions, _ = run_macro({"Data": rows, "xlseg": [["by", "segment"]]}, selection="A2")
+    assert not alerts(actions)
+    labels = {v for v in replay.cells("segment").values() if isinstance(v, str)}
+    assert {"'=1+1", "'#N/A pending", "'+44 20"} <= labels
+
+
+def test_selected_table_and_whole_columns():
+    rows = place(users_rows(80), top=2, left=1) + [[None] * 9, ["notes below", *[None] * 8]]
+    written, replay, _, _ = run_macro({"Data": rows, "xlseg": CONFIG}, selection="A2:I82")
+    summary = " ".join(str(v) for v in replay.cells("Summary").values())
+    assert written and "Data!A2:I82" in summary
+    written, replay, actions, _ = run_macro({"Data": users_rows(80), "xlseg": CONFIG}, selection="A:I")
+    assert written and not alerts(actions)
+
+
+def test_without_settings_the_report_chooses():
+    written, _, actions, _ = run_macro({"Data": users_rows()}, selection="B2")
+    assert not alerts(actions) and written[0] == "Summary" and len(written) >= 2
+
+
+@pytest.mark.parametrize(
+    ("sheets", "selection", "message"),
+    [
+        ({"Data": [["a", "b"], [1, 2]]}, "F9", "The selected cell is empty"),
+        ({"Data": [["a", "b"], [1, 2]], "xlseg": [["by", "c"]]}, "A1", "column 'c' not found"),
+        ({"Data": [["a", "b"], [1, 2]], "xlseg": [["bye", "a"]]}, "A1", "in the xlseg sheet: unknown option 'bye'"),
+        ({"Data": [["a", "b"], [1, 2]], "xlseg": [["compare", "yes"]]}, "A1", "does not take the option"),
+        ({"Data": [["a", "b", "c"]]}, "A1", "header row and at least one row"),
+    ],
+)
+def test_problems_are_shown_and_nothing_is_written(sheets, selection, message):
+    written, replay, actions, _ = run_macro(sheets, selection=selection)
+    assert written == []
+    (shown,) = alerts(actions)
+    assert message.lower() in shown.lower() and "\n" not in shown
+    assert [a["func"] for a in actions] == ["alert"]
+
+
+def test_running_on_a_result_sheet_is_refused():
+    _, _, _, data = run_macro({"Data": users_rows(), "xlseg": CONFIG}, selection="A1")
+    data["book"]["active_sheet_index"] = 2  # "device", a result sheet
+    data["book"]["selection"] = "B5"
+    book = xw.Book(json=data)
+    assert segment_selection(book) == []
+    assert "xlseg result sheet" in alerts(book.impl.json()["actions"])[0]

@@ -27,6 +27,10 @@ def test_strings_get_a_text_prefix_and_others_pass():
 
 def test_number_formats_go_out_in_runs_of_columns():
     block = Block(columns=[Column("seg"), Column("users", "#,##0"), Column("n", "#,##0"), Column("share", "0.0%"),
-                           Column("note"), Column("x", "0.0%")], stub=1, rows=[Row(("a", 1, 2, 0.5, "", 0.1))])
-    assert _format_runs(block) == [("#,##0", (2, 3)), ("0.0%", (4, 4)), ("0.0%", (6, 6))]
+                           Column("note"), Column("x", "0.0%")], stub=1,
+                  rows=[Row(("a", 1, 2, 0.5, "", 0.1)), Row(("b", 3, 4, 0.2, "", 0.3)),
+                        Row(("c", 5, 6, 0.7, "", 9.0), formats={5: "0.00"})])
+    block.top = 1  # header on row 1, body rows 2-4, columns A-F
+    assert sorted(_format_runs(block)) == [("#,##0", (2, 2, 4, 3)), ("0.0%", (2, 4, 4, 4)), ("0.0%", (2, 6, 3, 6)),
+                                           ("0.00", (4, 6, 4, 6))]
     assert _runs([3, 4, 5, 8, 10, 11]) == [(3, 5), (8, 8), (10, 11)]

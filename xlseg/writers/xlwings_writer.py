@@ -158,8 +158,8 @@ def _table_formats(sheet: Any, block: Block) -> None:
     if not block.rows:
         return
     first, last = block.first_body_row, block.last_table_row
-    for fmt, (c1, c2) in _format_runs(block):
-        sheet.range((first, c1), (last, c2)).number_format = fmt
+    for fmt, (r1, c1, r2, c2) in _format_runs(block):
+        sheet.range((r1, c1), (r2, c2)).number_format = fmt
     if block.stub:
         sheet.range((first, left), (last, left + block.stub - 1)).horizontal_alignment = "left"
     for r1, r2 in _runs(first + i for i, row in enumerate(block.rows) if row.muted and row.kind == "body"):
@@ -177,17 +177,24 @@ def _table_formats(sheet: Any, block: Block) -> None:
                 sheet.range((first + i, left + index)).color = f"#{COLORS[tone]}"
 
 
-def _format_runs(block: Block) -> list[tuple[str, tuple[int, int]]]:
-    """Adjacent value columns sharing a (non-General) number format, as ``(format, (first_col, last_col))``."""
-    out: list[tuple[str, tuple[int, int]]] = []
-    for i, column in enumerate(block.columns):
-        if i < block.stub or column.number_format == GENERAL:
-            continue
-        c = block.left + i
-        if out and out[-1][0] == column.number_format and out[-1][1][1] == c - 1:
-            out[-1] = (column.number_format, (out[-1][1][0], c))
+def _format_runs(block: Block) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The non-General number formats of the block's value cells as ``(format, (r1, c1, r2, c2))``
+    rectangles: runs of rows down each column, joined across adjacent columns with the same runs."""
+    by_column: dict[int, list[tuple[int, str]]] = {}
+    for cell in block.cells():
+        if cell.part == "value" and cell.number_format != GENERAL:
+            by_column.setdefault(cell.col, []).append((cell.row, cell.number_format))
+    down: list[tuple[str, int, int, int]] = []  # (format, first_row, last_row, col)
+    for col, cells in sorted(by_column.items()):
+        for fmt, group in groupby(sorted(cells), key=lambda item: item[1]):
+            for r1, r2 in _runs(row for row, _ in group):
+                down.append((fmt, r1, r2, col))
+    out: list[tuple[str, tuple[int, int, int, int]]] = []
+    for fmt, r1, r2, col in sorted(down, key=lambda d: (d[0], d[1], d[2], d[3])):
+        if out and out[-1][0] == fmt and out[-1][1][0] == r1 and out[-1][1][2] == r2 and out[-1][1][3] == col - 1:
+            out[-1] = (fmt, (r1, out[-1][1][1], r2, col))
         else:
-            out.append((column.number_format, (c, c)))
+            out.append((fmt, (r1, col, r2, col)))
     return out
 
 

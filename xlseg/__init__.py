@@ -5,6 +5,8 @@ Public API (imported lazily so that ``import xlseg`` and the CLI start fast):
 * :func:`xlseg.breakdown` — one row per segment with users, share, metrics, totals and statistics.
 * :func:`xlseg.crosstab` — rows × columns pivot with correct grand totals.
 * :func:`xlseg.load_table` — clean any input (Excel range values, DataFrame, file) into a :class:`Table`.
+* :func:`xlseg.report` — a report workbook (Summary, one sheet per breakdown, crosstab heatmaps):
+  ``xlseg.report(df, by=["device", "geography,plan"]).to_excel("report.xlsx")``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ _EXPORTS = {
     "breakdown": "xlseg.engine",
     "crosstab": "xlseg.engine",
     "load_table": "xlseg.table",
+    "report": "xlseg.report",
+    "Report": "xlseg.report",
     "Table": "xlseg.schema",
     "Role": "xlseg.schema",
     "XlsegError": "xlseg.errors",
@@ -25,6 +29,7 @@ _EXPORTS = {
 }
 
 __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
+    "Report",
     "Role",
     "Table",
     "XlsegError",
@@ -32,12 +37,14 @@ __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
     "crosstab",
     "load_table",
     "make_users",
+    "report",
 ]
 
 if TYPE_CHECKING:
     from xlseg.demo import make_users
     from xlseg.engine import breakdown, crosstab
     from xlseg.errors import XlsegError
+    from xlseg.report import Report, report
     from xlseg.schema import Role, Table
     from xlseg.table import load_table
 

@@ -111,6 +111,8 @@ def test_vba_wrapper_declares_every_function_with_its_arguments(udfs):
         args = ", ".join(a.removeprefix("Optional ") for a in arguments.split(", "))
         assert f'{name} = XLPy.CallUDF("xlseg.udfs", "{name}", Array({args}), ThisWorkbook, Application.Caller)' in vba
     assert len(re.findall(r"^Function ", vba, flags=re.M)) == len(SIGNATURES)
+    # not recomputed on every keystroke in the function wizard (a big table would make typing lag)
+    assert vba.count('If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function') == 5
 
 
 def test_function_wizard_texts_fit_excel(udfs):

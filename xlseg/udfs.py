@@ -7,6 +7,9 @@ header row first, exactly as Excel hands them over (``ndim=2``, error cells as `
 headers are named, error cells counted, whole numbers arriving as floats handled). A DataFrame argument
 would let pandas guess types and turn headers into an index first.
 
+The functions are not run while the function wizard is open (``call_in_wizard=False``): each call reads
+and segments the whole table, which would make typing in the wizard lag on a large table.
+
 A function never raises into Excel: any problem comes back as one short sentence in the cell (see
 :func:`excel_errors`). On Linux and macOS without Excel, ``xw.func`` and friends are no-ops and these are
 plain Python functions.
@@ -83,7 +86,7 @@ def _spill(frame: pd.DataFrame, empty_message: str) -> pd.DataFrame | str:
     return frame
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, call_in_wizard=False)
 @xw.arg("data", doc=DATA_DOC, **TABLE_ARG)
 @xw.arg("by", doc=BY_DOC)
 @xw.arg("metrics", doc=METRICS_DOC)
@@ -100,7 +103,7 @@ def SEG_BREAKDOWN(data: Any, by: Any, metrics: Any = None, options: Any = None) 
     return _spill(frame, "No segments: the table has no rows to segment.")
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, call_in_wizard=False)
 @xw.arg("data", doc=DATA_DOC, **TABLE_ARG)
 @xw.arg("rows", doc='Column(s) whose segments become the rows, e.g. "geography".')
 @xw.arg("columns", doc='Column(s) whose segments become the columns, e.g. "device".')
@@ -132,7 +135,7 @@ def SEG_CROSSTAB(  # noqa: N802 - Excel name
     return _spill(frame, "No cells: the table has no rows to cross-tabulate.")
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, call_in_wizard=False)
 @xw.arg("data", doc=DATA_DOC, **TABLE_ARG)
 @xw.arg("by", doc=BY_DOC)
 @xw.arg("metric", doc='One metric: "converted" or "converted:rate" (a rate), "session_length:mean" (a mean).')
@@ -159,7 +162,7 @@ def SEG_COMPARE(data: Any, by: Any, metric: Any, options: Any = None) -> Any:  #
     return _spill(frame, "No segments: the table has no rows to compare.")
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, call_in_wizard=False)
 @xw.arg("values", doc="The column of values to put into bins, without its header, e.g. D2:D501 or Users[age].",
         **TABLE_ARG)
 @xw.arg("spec", doc='Optional. "q4" (quartiles), "width:5" (5 equal bins), "edges:18,25,35", "month", "top:5". '
@@ -175,7 +178,7 @@ def SEG_BINS(values: Any, spec: Any = None) -> Any:  # noqa: N802 - Excel name
     return [labels] if as_row else [[label] for label in labels]
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, call_in_wizard=False)
 @xw.arg("data", doc=DATA_DOC, **TABLE_ARG)
 @xw.arg("options", doc='Optional. Declare roles the guess gets wrong, e.g. "roles=signup:date; roles=zip:dimension".',
         **OPTIONS_ARG)

@@ -232,6 +232,16 @@ def test_profile_reports_roles_and_cleaning(udfs):
     assert_excel_types(spilled)
 
 
+def test_newer_error_values_are_missing_not_numbers(udfs):
+    """#SPILL! and #CALC! reach Python as COM codes (xlwings maps only the classic errors to text)."""
+    rows = [["device", "revenue"], ["Mobile", 10.0], ["Mobile", "#SPILL!"], ["Desktop", "#CALC!"], ["Desktop", 4.0]]
+    profile = call_like_excel(udfs.SEG_PROFILE, com_values(rows), MISSING)
+    assert profile[2][:4] == ["revenue", "metric", 2, 2]
+    assert any("#SPILL!" in str(row[0]) and "#CALC!" in str(row[0]) for row in profile)
+    spilled = call_like_excel(udfs.SEG_BREAKDOWN, com_values(rows), "device", "revenue:sum", MISSING)
+    assert [r[3] for r in spilled[1:]] == [4.0, 10.0, 14.0]
+
+
 def test_whole_numbers_arrive_as_floats_and_stay_labels(udfs):
     rows = com_values([["cohort", "n"], [2024, 1], [2025, 2], [2024, 3]])
     spilled = call_like_excel(udfs.SEG_BREAKDOWN, rows, "cohort", "n:sum", MISSING)

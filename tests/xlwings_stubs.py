@@ -34,8 +34,10 @@ from typing import Any
 
 #: What COM hands a UDF for an omitted optional argument (``call_udf`` checks for it).
 MISSING = -2147352572
-#: COM's codes for error cells, as ``xlwings/_xlwindows.py`` maps them.
-COM_ERRORS = {"#DIV/0!": -2146826281, "#N/A": -2146826246, "#VALUE!": -2146826273, "#REF!": -2146826265}
+#: COM's codes for error cells (0x800A0000 + Excel's error number); xlwings maps only the first four kinds here
+#: (and #NAME?, #NUM!, #NULL!) to text, newer errors such as #SPILL! and #CALC! stay ints.
+COM_ERRORS = {"#DIV/0!": -2146826281, "#N/A": -2146826246, "#VALUE!": -2146826273, "#REF!": -2146826265,
+              "#SPILL!": -2146826243, "#CALC!": -2146826238}
 _PYWIN32 = ("pythoncom", "pywintypes", "win32com", "win32com.client", "win32timezone")
 
 

@@ -52,6 +52,29 @@ def is_blank(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+#: Excel's error numbers (``CVErr``) and their text; COM hands an error cell over as ``0x800A0000 + number``.
+EXCEL_ERRORS = {2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?", 2036: "#NUM!",
+                2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!", 2046: "#CONNECT!", 2047: "#BLOCKED!",
+                2048: "#UNKNOWN!", 2049: "#FIELD!", 2050: "#CALC!", 2051: "#BUSY!", 2222: "#PYTHON!"}
+_COM_ERROR_BASE = -2146828288  # 0x800A0000 as a signed 32-bit int
+
+
+def error_texts(rows: object) -> object:
+    """Replace COM error codes left in range values by their text (``-2146826245`` → ``"#SPILL!"``).
+
+    xlwings turns only the seven classic errors into text (``err_to_str=True``); newer ones (``#SPILL!``,
+    ``#CALC!``, ``#BUSY!`` …) reach Python as large negative ints and would be read as numbers. Excel
+    hands every real number over as a float, so an ``int`` in that range can only be an error.
+    """
+    if isinstance(rows, list):
+        return [error_texts(item) for item in rows]
+    if isinstance(rows, int) and not isinstance(rows, bool):
+        number = rows - _COM_ERROR_BASE
+        if 2000 <= number <= 2300:
+            return EXCEL_ERRORS.get(number, "#N/A")
+    return rows
+
+
 def sentence(message: str) -> str:
     """A message on one line as a sentence: a capital first letter (unless the first word names something,
     like ``min_size`` or ``xlseg``) and a final full stop."""

@@ -28,7 +28,7 @@ from typing import Any
 import xlwings as xw
 
 from xlseg.errors import XlsegError
-from xlseg.excel_args import is_blank, parse_options, sentence
+from xlseg.excel_args import error_texts, is_blank, parse_options, sentence
 from xlseg.report import report
 from xlseg.writers.xlwings_writer import add_sheets
 
@@ -109,7 +109,7 @@ def table_around(sheet: Any, selection: Any) -> FoundTable:
     (``A:I``) reads only the rows in use.
     """
     used = sheet.used_range
-    values = _grid(used.options(ndim=2, err_to_str=True).value)
+    values = _grid(error_texts(used.options(ndim=2, err_to_str=True).value))
     top, left = used.row, used.column
     if selection.shape == (1, 1):
         r, c = selection.row - top, selection.column - left

@@ -28,7 +28,7 @@ import xlwings as xw
 from xlseg.binning import segment
 from xlseg.engine import breakdown, crosstab, metric_name
 from xlseg.errors import XlsegError, column_not_found
-from xlseg.excel_args import column_names, is_blank, metrics_text, parse_options, sentence
+from xlseg.excel_args import column_names, error_texts, is_blank, metrics_text, parse_options, sentence
 from xlseg.schema import Role, Table
 from xlseg.spec import normalize_aggregation, parse_bins, parse_dimension
 from xlseg.table import load_table
@@ -60,6 +60,7 @@ COMPARE_MIN_SIZE = 30  # segments smaller than this are flagged in SEG_COMPARE u
 def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Make ``func`` safe to call from a cell: every exception becomes one short sentence.
 
+    Error cells xlwings leaves as COM codes become their text first (:func:`~xlseg.excel_args.error_texts`).
     An :class:`~xlseg.errors.XlsegError` shows its own message; anything else shows a generic sentence
     naming the function (the traceback goes to the log, never into the cell). The docstring is folded
     into one paragraph, because Excel's function wizard shows it as the description.
@@ -68,7 +69,7 @@ def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         try:
-            return func(*args)
+            return func(*(error_texts(arg) for arg in args))
         except XlsegError as exc:
             return sentence(str(exc))
         except Exception as exc:  # noqa: BLE001 - a formula must never raise into Excel

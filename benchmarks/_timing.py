@@ -151,12 +151,14 @@ def bench_args(
     """Parse the flags every benchmark script shares: ``--rows``, ``--repeat``, ``--quick``.
 
     ``--quick`` (a smoke test, well under 20 s) sets rows to ``quick_rows`` and repeat to 1 unless they
-    are given explicitly.
+    are given explicitly; scripts then pass ``warmup=False`` so the single run is the timed one.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=None, help=f"rows of data (default {rows:,})")
     parser.add_argument("--repeat", type=int, default=None, help=f"timed runs per case (default {repeat})")
-    parser.add_argument("--quick", action="store_true", help=f"smoke test: {quick_rows:,} rows, 1 run")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"smoke test: {quick_rows:,} rows, 1 run, no separate warm-up"
+    )
     if extra is not None:
         extra(parser)
     args = parser.parse_args()
@@ -223,4 +225,4 @@ def print_table(
             cells.append(res.case.note)
         print("| " + " | ".join(cells) + " |")
     runs = max((len(r.times) for r in results), default=0)
-    print(f"\n{runs} timed run(s) per case after a warm-up, interleaved. {machine_line()}")
+    print(f"\n{runs} timed run(s) per case, interleaved (after a warm-up run unless --quick). {machine_line()}")

@@ -403,11 +403,17 @@ def xlseg_canonical(out: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def run_section(
-    title: str, cases: list[Case], ref: pd.DataFrame, columns: list[str], repeat: int, notes: list[str]
+    title: str,
+    cases: list[Case],
+    ref: pd.DataFrame,
+    columns: list[str],
+    repeat: int,
+    notes: list[str],
+    warmup: bool = True,
 ) -> list[Result]:
     """Time the cases, check their numbers, print the table with memory columns."""
     print(f"\n{title}: warm-up and {repeat} interleaved run(s)…", file=sys.stderr)
-    results = run_interleaved(cases, repeat)
+    results = run_interleaved(cases, repeat, warmup=warmup)
     for res in results:
         if not res.error and res.case.name != "pd.factorize of both keys (part of the floor)":
             problem = check(res.output, ref, columns)
@@ -514,7 +520,9 @@ def main() -> None:
         cases += more
         if note:
             notes.append(note)
-    results = run_section("Without medians: users, share, mean, rate, sum", cases, ref, COLUMNS, args.repeat, notes)
+    results = run_section(
+        "Without medians: users, share, mean, rate, sum", cases, ref, COLUMNS, args.repeat, notes, not args.quick
+    )
     print_goals(results)
 
     # Section 2: with median and p90
@@ -535,7 +543,9 @@ def main() -> None:
             cases_m += more
             if note:
                 notes_m.append(note)
-        run_section("With median and p90 of session_length", cases_m, ref, COLUMNS_MEDIAN, args.repeat, notes_m)
+        run_section(
+            "With median and p90 of session_length", cases_m, ref, COLUMNS_MEDIAN, args.repeat, notes_m, not args.quick
+        )
 
     if not args.no_memory:
         mem_cases = [c for c in xlseg_cases[:1]] + [

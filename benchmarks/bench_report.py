@@ -130,7 +130,7 @@ def main() -> None:
                 )
             )
         print(f"\n## bench_report: .xlsx → report, {args.rows:,} rows\n")
-        results = run_interleaved(cases, args.repeat)
+        results = run_interleaved(cases, args.repeat, warmup=not args.quick)
         print_table(f"End to end on a {args.rows:,}-row .xlsx", results, reference="xlseg report (subprocess)")
         for note in notes:
             print(f"- {note}")

@@ -225,7 +225,7 @@ def main() -> None:
             ),
         )
     print(f"\n## bench_udf: SEG_BREAKDOWN on a {args.rows:,}-row range\n")
-    results = run_interleaved(cases, args.repeat)
+    results = run_interleaved(cases, args.repeat, warmup=not args.quick)
     print_table(f"UDF argument → spilled values, {args.rows:,} rows", results, reference=READ_CASE)
     by_name = {r.case.name: r for r in results}
     full, read = by_name.get("(b) SEG_BREAKDOWN full call"), by_name[READ_CASE]

@@ -73,6 +73,8 @@ def _distinct_values(series: pd.Series) -> Segments:
 def _categories(series: pd.Series) -> Segments:
     categories = [str(c) for c in series.cat.categories]
     order = sorted(range(len(categories)), key=lambda i: categories[i])
+    if order == list(range(len(categories))):  # already in label order: the codes are the segment codes
+        return _with_missing(series.cat.codes.to_numpy(), categories)
     rank = np.empty(len(categories) + 1, dtype=np.int64)
     rank[order] = np.arange(len(categories))
     rank[-1] = -1  # code -1 (missing) indexes the last slot

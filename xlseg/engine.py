@@ -102,7 +102,9 @@ class _Breakdown:
         levels = build_levels(segments, rows)
         shown = list(range(len(levels))) if self.options.subtotals else [0, len(levels) - 1]
         groupings = _level_groupings(levels, shown)
-        users = _users(levels, shown, rows)
+        finest = levels[-1]
+        finest_sizes = group_sizes(finest.row_ids, finest.size) if finest.row_ids is not None else np.array([rows])
+        users = _users(levels, shown, finest_sizes)
         stats_needed = self.options.intervals or self.options.compare
         columns: dict[str, list[np.ndarray]] = {}
         for column, aggs in _by_column(self.pairs).items():
@@ -110,7 +112,7 @@ class _Breakdown:
             for agg in aggs:
                 check_aggregation(column, role, agg)
             results = aggregate_column(
-                self.table.frame[column], role, aggs, groupings, spread=stats_needed
+                self.table.frame[column], role, aggs, groupings, spread=stats_needed, sizes=finest_sizes
             )
             for agg in aggs:
                 self._add_metric(columns, column, agg, role, results)
@@ -191,8 +193,11 @@ class _Breakdown:
         codes = [result[f"_code{j}"].to_numpy().astype(float) for j in range(depth)]
         if sort is None:
             return result.iloc[np.lexsort(codes[::-1])]
-        if sort not in result.columns:
-            raise XlsegError(f"cannot sort by '{sort}'; sort by users or one of the metric columns")
+        if sort not in result.columns or sort.startswith("_") or sort in [d.column for d in self.dimensions]:
+            raise XlsegError(
+                f"cannot sort by '{sort}'; sort by users or one of the metric columns (segments are in label order "
+                "without sort)"
+            )
         if not self.options.subtotals:
             is_total = (result["_level"] == 0).to_numpy().astype(float)
             keys = [is_total, self._sort_key(result[sort].to_numpy(dtype=float)), *codes]
@@ -244,11 +249,9 @@ def _level_groupings(levels: list[Level], shown: list[int]) -> list[Grouping]:
     return groupings
 
 
-def _users(levels: list[Level], shown: list[int], rows: int) -> list[np.ndarray]:
+def _users(levels: list[Level], shown: list[int], finest_sizes: np.ndarray) -> list[np.ndarray]:
     """Rows per group for the shown levels (coarse to fine), rolled up from the finest level."""
-    finest = levels[-1]
-    counts = group_sizes(finest.row_ids, finest.size) if finest.row_ids is not None else np.array([rows])
-    per_level = {len(levels) - 1: counts}
+    per_level = {len(levels) - 1: finest_sizes}
     for j in range(len(levels) - 1, 0, -1):
         parent = levels[j].parent
         assert parent is not None

@@ -53,7 +53,7 @@ def refine(level: Level, segments: Segments, rows: int) -> Level:
     """Split every group of ``level`` by one more dimension."""
     width = max(len(segments.labels), 1)
     size = level.size * width
-    ids = level.ids(rows) * width + segments.codes
+    ids = segments.codes if level.row_ids is None else level.row_ids * width + segments.codes
     if size > max(_DENSE_LIMIT, 2 * rows):
         ids, uniques = pd.factorize(ids)
         ids = ids.astype(np.int64, copy=False)

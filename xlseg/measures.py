@@ -74,9 +74,18 @@ def numeric_values(series: pd.Series, role: Role) -> np.ndarray:
 
 
 def aggregate_column(
-    series: pd.Series, role: Role, aggs: list[str], groupings: list[Grouping], *, spread: bool
+    series: pd.Series,
+    role: Role,
+    aggs: list[str],
+    groupings: list[Grouping],
+    *,
+    spread: bool,
+    sizes: np.ndarray | None = None,
 ) -> list[ColumnResult]:
-    """Every aggregation in ``aggs`` of one column, for every grouping (the finest grouping first)."""
+    """Every aggregation in ``aggs`` of one column, for every grouping (the finest grouping first).
+
+    ``sizes`` are the rows per finest group when the caller already counted them.
+    """
     finest = groupings[0]
     numeric = role not in (Role.DIMENSION, Role.ID)
     values = numeric_values(series, role) if numeric else None
@@ -86,7 +95,9 @@ def aggregate_column(
     if additive:
         counted = values if values is not None else np.where(series.isna().to_numpy(), np.nan, 0.0)
         extremes = any(a in ("min", "max") for a in additive)
-        base = Moments.from_rows(_ids(finest), finest.size, counted, spread=spread, extremes=extremes)
+        base = Moments.from_rows(
+            _ids(finest), finest.size, counted, spread=spread, extremes=extremes, sizes=sizes
+        )
         for grouping, result in zip(groupings, results, strict=True):
             moments = base if grouping.from_finest is None else base.rollup(grouping.from_finest, grouping.size)
             result.moments = moments

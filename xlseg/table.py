@@ -349,16 +349,19 @@ def _id_like(name: str) -> bool:
 
 def _is_zero_one(values: np.ndarray) -> bool:
     """Only 0 and 1 (and blanks), both present."""
+    if not len(values) or np.isnan(values).all() or np.nanmin(values) != 0 or np.nanmax(values) != 1:
+        return False  # cheap checks first: a metric column is rejected without copying it
     present = values[~np.isnan(values)]
-    return bool(len(present) and present.min() == 0 and present.max() == 1 and np.isin(present, (0, 1)).all())
+    return bool(np.isin(present, (0, 1)).all())
 
 
 def _is_row_number(values: np.ndarray) -> bool:
     """More than ``ID_ROWS`` distinct whole numbers filling a contiguous range (1…n, 1001…1000+n)."""
-    present = values[~np.isnan(values)]
-    n = len(present)
-    if n <= ID_ROWS or present.max() - present.min() + 1 != n:
-        return False
+    missing = np.isnan(values)
+    n = len(values) - int(missing.sum())
+    if n <= ID_ROWS or np.nanmax(values) - np.nanmin(values) + 1 != n:
+        return False  # cheap checks first: a metric column is rejected without copying it
+    present = values[~missing]
     return bool(np.all(present == np.floor(present)) and pd.unique(present).size == n)
 
 
@@ -436,7 +439,7 @@ def _distinct(series: pd.Series) -> tuple[np.ndarray, _Distinct]:
     value, blank, error, spaces_only, trimmed = _clean_text(raw, kind)
     kind = np.where(blank | error, "missing", kind)
     value = np.where(kind == "missing", None, value)
-    cells = np.bincount(codes[codes >= 0], minlength=len(raw))
+    cells = np.bincount(codes + 1, minlength=len(raw) + 1)[1:]  # code -1 (missing) lands in slot 0
     return codes, _Distinct(raw, value, kind, error, spaces_only, trimmed, cells)
 
 

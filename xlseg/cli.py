@@ -80,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(demo, default_output="xlseg-demo.xlsx")
     demo.add_argument("--rows", type=_positive_int, default=5000, metavar="N", help="users to generate (5000)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
+
+    book = commands.add_parser(
+        "workbook", help="create a ready Excel workbook (.xlsm) for the formulas and the macro",
+        description="Create PATH.xlsm from xlwings quickstart (formulas registered in its xlwings.conf sheet, a"
+        " sample Users table, an xlseg settings sheet, a How-to sheet) and PATH.py for xlwings' Run main.",
+        epilog="examples:\n  xlseg workbook demo.xlsm\n  xlseg workbook demo.xlsm --rows 2000 --force",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    book.add_argument("path", metavar="PATH.xlsm", help="the workbook to create (a name like demo.xlsm)")
+    book.add_argument("--rows", type=_positive_int, default=500, metavar="N", help="sample users (500)")
+    book.add_argument("--force", action="store_true", help="overwrite a workbook xlseg made before")
+    book.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    book.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     return parser
 
 
@@ -164,6 +177,15 @@ def _run_demo(args: argparse.Namespace, log: StageLog) -> int:
     return _write(result, args, log)
 
 
+def _run_workbook(args: argparse.Namespace, log: StageLog) -> int:
+    from xlseg.workbook import build_workbook
+
+    log("building the workbook from xlwings quickstart")
+    path = build_workbook(args.path, rows=args.rows, overwrite=args.force)
+    print(f"wrote {path} and {path.with_suffix('.py').name}; open it in Excel, then xlwings tab → Import Functions")
+    return EXIT_OK
+
+
 def _write(result: object, args: argparse.Namespace, log: StageLog) -> int:
     log(f"writing {args.output}")
     path = result.to_excel(args.output, template=getattr(args, "template", None))  # type: ignore[attr-defined]
@@ -184,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     log = StageLog(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
-    run = _run_report if args.command == "report" else _run_demo
+    run = {"report": _run_report, "demo": _run_demo, "workbook": _run_workbook}[args.command]
     try:
         return run(args, log)
     except Exception as error:  # noqa: BLE001 - every error becomes one line unless --debug

@@ -112,3 +112,14 @@ def test_libreoffice_opens_the_workbook(built, tmp_path):
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "demo.csv").read_text()
     assert "SEG_BREAKDOWN" in text  # the active How-to sheet, example formulas shown as text
+
+
+def test_cli_workbook_command_builds_and_refuses_to_overwrite(tmp_path, capsys):
+    from xlseg.cli import main
+
+    target = tmp_path / "mine.xlsm"
+    assert main(["workbook", str(target), "--rows", "50", "--quiet"]) == 0
+    assert load_workbook(target, keep_vba=True).sheetnames == ["How to", "Users", "xlseg", "xlwings.conf"]
+    assert load_workbook(target)["Users"].tables["Users"].ref == "A1:I51"
+    assert main(["workbook", str(target), "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err

@@ -395,7 +395,7 @@ def _pivot(
         out[name] = list(labels[row_level.codes[j][row_keep]]) + ([TOTAL_LABEL] if totals else [])
     for k in column_keep:
         header = " / ".join(column_segments[j].labels[column_level.codes[j][k]] for j in range(len(column_segments)))
-        if header in out:
+        if header in out or (totals and header == TOTAL_LABEL):  # a real "Total" category must not be overwritten
             header = f"{header} ({'/'.join(s for s in row_names)})"
         out[header] = list(grid[row_keep, k]) + ([column_totals[k]] if totals else [])
     if totals:

@@ -343,3 +343,15 @@ def test_error_no_by(users: pd.DataFrame) -> None:
     assert "segment by" in _error(data=users, by=None)
     assert "segment by" in _error(data=users, by=" , ")
     assert "twice" in _error(data=users, by="plan, plan")
+
+
+@pytest.mark.parametrize("name", ["users", "share"])
+def test_segment_column_named_like_an_output_column_is_not_overwritten(name: str) -> None:
+    df = pd.DataFrame({name: ["a", "b", "b"], "v": [1.0, 2.0, 3.0]})
+    try:
+        result = xlseg.breakdown(df, name, {"v": "mean"})
+    except XlsegError as error:
+        assert name in str(error)
+        return
+    labels = [c for c in result.columns if result[c].astype(str).isin(["a", "b"]).any()]
+    assert labels, f"the '{name}' labels were overwritten: {result.to_dict('list')}"

@@ -79,6 +79,10 @@ def breakdown(
     dimensions = parse_by(by, bins, top)
     pairs = parse_metrics(metrics)
     options = Options(min_size, sort, ascending, confidence, intervals, compare, subtotals)
+    outputs = {"users", "share", "low_n"} | {metric_name(c, a) for c, a in pairs}
+    clash = next((d.column for d in dimensions if d.column in outputs), None)
+    if clash is not None:
+        raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
     table = _load(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs])
     return _Breakdown(table, dimensions, pairs, options).frame()
 

@@ -198,9 +198,11 @@ def write_workbook(
 ) -> Path:
     """Paint ``sheets`` into a new workbook and save it atomically at ``path``; returns the path.
 
-    ``template`` (a styled .xlsx to fill) is not supported yet and raises :class:`XlsegError`.
+    ``template``: a styled .xlsx/.xltx to fill instead (read, never modified); see :mod:`xlseg.templates`.
     """
     if template is not None:
-        raise XlsegError("templates are not supported yet; leave out --template (template=None)")
+        from xlseg.templates import fill_template
+
+        return fill_template(sheets, path, template)
     wb = build_workbook(sheets)
     return atomic_write(path, lambda temp: wb.save(temp))

@@ -74,10 +74,6 @@ def test_breakdown_does_not_modify_its_input() -> None:
 # ----------------------------------------------------------------------------------- missing values
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: xlseg.table drops rows blank in the loaded columns, although other columns hold values",
-)
 def test_users_blank_in_every_requested_column_still_count() -> None:
     df = pd.DataFrame({"user_id": ["u1", "u2", "u3", "u4"], "plan": ["Free", None, "Pro", None],
                        "revenue": [1.0, np.nan, 2.0, 3.0]})

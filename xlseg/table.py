@@ -744,6 +744,9 @@ def _assemble(
         raise XlsegError("the table has no data under its header row")
     frame = pd.DataFrame({headers[i]: c.values for i, c in columns.items()}, index=pd.RangeIndex(len(raw.frame)))
     empty = _empty_rows(frame, columns.values())
+    others = [i for i in range(len(raw.frame.columns)) if i not in columns]
+    if empty.any() and others:
+        empty = _blank_elsewhere(raw, others, empty)
     notes = list(raw.notes) + header_notes
     if dropped:
         shown = ", ".join(f"'{headers[i]}' ({_column_letter(i)})" if headers[i] else _column_letter(i)
@@ -757,6 +760,20 @@ def _assemble(
     notes += [note for c in columns.values() for note in c.notes]
     roles = {headers[i]: c.role for i, c in columns.items()}
     return Table(frame, roles, notes, source_rows=len(raw.frame))
+
+
+def _blank_elsewhere(raw: RawTable, positions: list[int], empty: np.ndarray) -> np.ndarray:
+    """Keep as empty only the rows also blank in the columns that were not loaded (a ``columns`` selection
+    must not drop a user whose loaded cells happen to be blank)."""
+    rows = np.flatnonzero(empty)
+    still_empty = np.ones(len(rows), dtype=bool)
+    for position in positions:
+        cells = raw.frame.iloc[rows, position]
+        text = cells.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+        still_empty &= (cells.isna() | (text == "")).to_numpy(dtype=bool)
+    out = empty.copy()
+    out[rows] = still_empty
+    return out
 
 
 def _empty_rows(frame: pd.DataFrame, columns: object) -> np.ndarray:

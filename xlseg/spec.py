@@ -142,7 +142,7 @@ def parse_bins(spec: object) -> Binning:
     if text.startswith("edges"):
         text = text.partition(":")[2] or text.partition("=")[2]
     parts = [p for p in re.split(r"[,;\s]+", text) if p]
-    if parts:
+    if parts and re.search(r"\d", text):  # numbers: custom edges; anything else (a typo like "mnth"): the list
         return _edges_binning(parts, original=spec)
     raise XlsegError(
         f"bin spec '{spec}' not understood; use q4, width:5, edges:18,25,35, top:5 or one of {', '.join(PERIODS)}"

@@ -125,9 +125,10 @@ def test_bools_missing_and_dates_are_written_natively(tmp_path):
     assert ws.cell(r, 4).number_format == "yyyy-mm-dd"
 
 
-def test_templates_are_not_supported_yet(tmp_path):
-    with pytest.raises(XlsegError, match="templates"):
+def test_a_missing_template_is_a_clear_error_and_writes_nothing(tmp_path):
+    with pytest.raises(XlsegError, match=r"template '.*t\.xlsx' does not exist"):
         write_workbook([SheetLayout("s", "t")], tmp_path / "x.xlsx", template=tmp_path / "t.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_an_error_while_saving_leaves_the_previous_file_and_no_temp(tmp_path, monkeypatch):

@@ -158,6 +158,10 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     from xlseg.report import report
 
     check_output_path(args.output, args.input, args.template)  # fail before the slow part
+    if args.template:
+        from xlseg.templates import check_template_path
+
+        check_template_path(args.template)
 
     metrics = "; ".join(args.metric) if args.metric else None
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),

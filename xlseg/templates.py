@@ -397,14 +397,20 @@ def fill_template(
     """
     if not sheets:
         raise XlsegError("nothing to write: the report has no sheets")
+    template_path = check_template_path(template)
+    target = check_output_path(path, template_path)
+    wb = build_filled_workbook(sheets, template_path, values=values, today=today)
+    return atomic_write(target, lambda temp: wb.save(temp))
+
+
+def check_template_path(template: str | os.PathLike[str]) -> Path:
+    """The template's path, or a one-line error when it is missing or not an .xlsx/.xltx workbook."""
     template_path = Path(template)
     if not template_path.is_file():
         raise XlsegError(f"the template '{template_path}' does not exist; give the path of an .xlsx workbook")
     if template_path.suffix.lower() not in TEMPLATE_SUFFIXES:
         raise XlsegError(f"the template '{template_path.name}' must be an .xlsx or .xltx workbook")
-    target = check_output_path(path, template_path)
-    wb = build_filled_workbook(sheets, template_path, values=values, today=today)
-    return atomic_write(target, lambda temp: wb.save(temp))
+    return template_path
 
 
 def build_filled_workbook(

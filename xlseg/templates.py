@@ -84,7 +84,7 @@ from xlseg.atomic import atomic_write, check_output_path
 from xlseg.errors import XlsegError, did_you_mean
 from xlseg.layout import DATE, GENERAL, Block, SheetLayout, cell_value
 from xlseg.names import NameBook, clean_table_name
-from xlseg.writers.openpyxl_writer import paint_block, paint_sheet, write_value
+from xlseg.writers.openpyxl_writer import BODY_FONT, paint_block, paint_sheet, write_value
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 DEFINED_NAME_PREFIX = "xlseg_"
@@ -633,13 +633,13 @@ def _place(slot: Slot, layout: SheetLayout, book: NameBook) -> None:
 
 
 def _template_font(ws: Worksheet, cells: Iterable[tuple[int, int]]) -> None:
-    """Painted cells whose font names no family get the template's body font (its Normal style's font)."""
+    """Painted cells in xlseg's own font get the template's body font (its Normal style's font)."""
     family = ws.parent._fonts[0].name if ws.parent._fonts else None
     if not family:
         return
     for row, col in cells:
         cell = ws.cell(row=row, column=col)
-        if cell.font is not None and cell.font.name is None:
+        if cell.font is not None and cell.font.name in (None, BODY_FONT):
             font = copy.copy(cell.font)
             font.name = family
             cell.font = font

@@ -38,6 +38,13 @@ _THIN = Side(style="thin", color="BFBFBF")
 _ACCENT = Side(style="medium", color=COLORS["accent"])
 
 
+BODY_FONT = "Calibri"  # named explicitly: a font without a family renders in the viewer's default (serif)
+
+
+def _font(**style: object) -> Font:
+    return Font(name=BODY_FONT, **style)  # type: ignore[arg-type]
+
+
 def write_value(cell: XlCell, value: CellValue) -> None:
     """Store ``value`` in ``cell``; strings always as literal text, never as formula or error value."""
     cell.value = value
@@ -52,27 +59,27 @@ def _style(cell: XlCell, spec: Cell) -> None:
     if spec.number_format and part == "value":
         cell.number_format = spec.number_format
     if part == "title":
-        cell.font = Font(size=16, bold=True, color=COLORS["accent"])
+        cell.font = _font(size=16, bold=True, color=COLORS["accent"])
     elif part == "subtitle":
-        cell.font = Font(size=10, italic=True, color=COLORS["note"])
+        cell.font = _font(size=10, italic=True, color=COLORS["note"])
     elif part == "block_title":
-        cell.font = Font(size=12, bold=True, color=COLORS["accent"])
+        cell.font = _font(size=12, bold=True, color=COLORS["accent"])
     elif part == "caption":
-        cell.font = Font(size=11, italic=True, color=COLORS["caption"])
+        cell.font = _font(size=11, italic=True, color=COLORS["caption"])
     elif part == "note":
-        cell.font = Font(size=9, color=COLORS["note"])
+        cell.font = _font(size=9, color=COLORS["note"])
     elif part == "spanner":
-        cell.font = Font(bold=True, color=COLORS["accent"])
+        cell.font = _font(bold=True, color=COLORS["accent"])
         cell.alignment = Alignment(horizontal="center")
         cell.border = Border(bottom=_THIN)
     elif part == "header":
-        cell.font = Font(bold=True, color=COLORS["header_text"])
+        cell.font = _font(bold=True, color=COLORS["header_text"])
         cell.fill = PatternFill("solid", fgColor=COLORS["accent"])
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     else:  # label / value
         bold = emphasis in ("total", "subtotal")
         color = COLORS["muted"] if emphasis == "muted" else None
-        cell.font = Font(bold=bold, color=color)
+        cell.font = _font(bold=bold, color=color)
         if emphasis in ("total", "subtotal"):
             fill = COLORS["total_fill"] if emphasis == "total" else COLORS["subtotal_fill"]
             cell.fill = PatternFill("solid", fgColor=fill)

@@ -91,13 +91,15 @@ def _format_values(uniques: pd.Index) -> list[str]:
 
 
 def _format_numbers(values: np.ndarray) -> list[str]:
-    """Shortest decimal rendering that keeps distinct values distinct (whole numbers without decimals)."""
+    """Shortest decimal rendering that keeps distinct values distinct and each value within 0.1% of its text
+    (whole numbers without decimals): 0.01 is "0.01" and 1.01 is "1.01", never "0" or "1"."""
     finite = values[np.isfinite(values)]
     if finite.size == 0 or np.all(finite == np.round(finite)):
         return [_plain(v, 0) for v in values]
     for decimals in range(1, 10):
         texts = [_plain(v, decimals) for v in values]
-        if len(set(texts)) == len(set(values.tolist())):
+        shown = np.array([float(t) for t, v in zip(texts, values, strict=True) if math.isfinite(v)])
+        if len(set(texts)) == len(set(values.tolist())) and np.all(np.abs(shown - finite) <= 1e-3 * np.abs(finite)):
             return texts
     return [repr(float(v)) for v in values]
 

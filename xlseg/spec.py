@@ -198,7 +198,8 @@ def parse_dimension(item: object, bins: Mapping[str, object] | None = None, top:
     if spec is None and bins:
         spec = bins.get(column)
     if top_n is None and top is not None:
-        top_n = top.get(column) if isinstance(top, Mapping) else top
+        # a call-wide top=N is for categories; bins (already few, in value order) are not folded into "Other"
+        top_n = top.get(column) if isinstance(top, Mapping) else (top if spec is None else None)
     binning = parse_bins(spec) if spec is not None else None
     if binning is not None and binning.kind == "top":
         binning, top_n = None, binning.count

@@ -146,7 +146,7 @@ def breakdown_block(
         if ordered:
             size = {"width_pt": float(min(max(32 * count + 100, 430), 900)), "height_pt": 230.0}
         else:
-            size = {"width_pt": 430.0, "height_pt": float(min(max(22 * count + 80, 200), 520))}
+            size = {"width_pt": 430.0, "height_pt": float(min(max(22 * count + 80, 200), 1000))}
         chart_spec = ChartSpec("column" if ordered else "bar", f"{metric} by {' / '.join(by)}", header_of[metric],
                                number_format(metric, frame), placement=placement, **size)
     text = None

@@ -29,6 +29,9 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray, confidence: float
         center = (p + z * z / (2 * n)) / denominator
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
         low, high = center - half, center + half
+        # exact at the ends: rounding left 1e-19 above 0 (a bound beyond the observed rate)
+        low = np.where(successes == 0, 0.0, low)
+        high = np.where(successes == n, 1.0, high)
     empty = ~(n > 0)
     return np.where(empty, np.nan, np.clip(low, 0, 1)), np.where(empty, np.nan, np.clip(high, 0, 1))
 

@@ -78,8 +78,8 @@ def welch_p(
         t = (mean - rest_mean) / np.sqrt(se2)
         df = se2 * se2 / (a * a / (count - 1) + b * b / (rest_count - 1))
         p = 2 * special.stdtr(df, -np.abs(t))
-    constant = (se2 == 0) & (mean == rest_mean)
-    p = np.where(constant, 1.0, p)
+    # no spread on either side: equal means do not differ (p = 1), different ones certainly do (p = 0, as scipy)
+    p = np.where(se2 == 0, np.where(mean == rest_mean, 1.0, 0.0), p)
     return np.where((count > 1) & (rest_count > 1), p, np.nan)
 
 

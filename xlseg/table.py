@@ -335,11 +335,36 @@ def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> _Col
     """A numeric dtype column: metric, or a 0/1 flag or an id when inferred."""
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     if declared is None:
-        if _id_like(name) or _is_row_number(values):
+        stats = _NumberStats.of(values)
+        if _id_like(name) or _is_row_number(values, stats):
             return _finish(_number_ids(series, values), Role.ID)
-        if _is_zero_one(values):
+        if _is_zero_one(values, stats):
             return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG)
     return _finish(values, Role.METRIC)
+
+
+@dataclass
+class _NumberStats:
+    """What role inference needs to know of a number column, from one pass over it."""
+
+    missing: np.ndarray | None  # bool per row; None when nothing is missing
+    present: int
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _NumberStats:
+        missing = np.isnan(values)
+        if not missing.any():
+            low, high = (float(values.min()), float(values.max())) if len(values) else (np.nan, np.nan)
+            return cls(None, len(values), low, high)
+        present = int(len(values) - missing.sum())
+        if present == 0:
+            return cls(missing, 0, np.nan, np.nan)
+        return cls(missing, present, float(np.nanmin(values)), float(np.nanmax(values)))
+
+    def present_values(self, values: np.ndarray) -> np.ndarray:
+        return values if self.missing is None else values[~self.missing]
 
 
 def _id_like(name: str) -> bool:
@@ -347,21 +372,21 @@ def _id_like(name: str) -> bool:
     return bool(_ID_NAME.search(name) or _CAMEL_ID.search(name))
 
 
-def _is_zero_one(values: np.ndarray) -> bool:
+def _is_zero_one(values: np.ndarray, stats: _NumberStats | None = None) -> bool:
     """Only 0 and 1 (and blanks), both present."""
-    if not len(values) or np.isnan(values).all() or np.nanmin(values) != 0 or np.nanmax(values) != 1:
-        return False  # cheap checks first: a metric column is rejected without copying it
-    present = values[~np.isnan(values)]
-    return bool(np.isin(present, (0, 1)).all())
+    stats = stats or _NumberStats.of(values)
+    if stats.present == 0 or stats.low != 0 or stats.high != 1:
+        return False  # a metric column is rejected without another pass
+    return bool(np.isin(stats.present_values(values), (0, 1)).all())
 
 
-def _is_row_number(values: np.ndarray) -> bool:
+def _is_row_number(values: np.ndarray, stats: _NumberStats | None = None) -> bool:
     """More than ``ID_ROWS`` distinct whole numbers filling a contiguous range (1…n, 1001…1000+n)."""
-    missing = np.isnan(values)
-    n = len(values) - int(missing.sum())
-    if n <= ID_ROWS or np.nanmax(values) - np.nanmin(values) + 1 != n:
-        return False  # cheap checks first: a metric column is rejected without copying it
-    present = values[~missing]
+    stats = stats or _NumberStats.of(values)
+    n = stats.present
+    if n <= ID_ROWS or stats.high - stats.low + 1 != n:
+        return False  # a metric column is rejected without another pass
+    present = stats.present_values(values)
     return bool(np.all(present == np.floor(present)) and pd.unique(present).size == n)
 
 
@@ -687,7 +712,9 @@ def _categories(labels: np.ndarray, codes: np.ndarray, d: _Distinct, keep_order:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     remap = np.append(np.append(rank, -1)[label_codes], -1)  # code -1 (missing) stays -1
-    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(categories[order], dtype="str"))
+    identity = np.array_equal(remap[:-1], np.arange(len(remap) - 1))
+    new_codes = codes if identity else remap[codes]  # clean, ordered input: keep its codes as they are
+    return pd.Categorical.from_codes(new_codes, categories=pd.Index(categories[order], dtype="str"), validate=False)
 
 
 def _category_order(categories: np.ndarray, label_codes: np.ndarray, d: _Distinct, keep_order: bool) -> np.ndarray:
@@ -778,7 +805,11 @@ def _blank_elsewhere(raw: RawTable, positions: list[int], empty: np.ndarray) -> 
 
 def _empty_rows(frame: pd.DataFrame, columns: object) -> np.ndarray:
     """Rows where every cell is missing and none was an error value."""
-    empty = frame.isna().all(axis=1).to_numpy()
+    empty = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:  # column by column, stopping as soon as no row can be empty
+        empty &= frame[name].isna().to_numpy()
+        if not empty.any():
+            return empty
     for column in columns:
         if column.error_cells is not None:
             empty = empty & ~column.error_cells

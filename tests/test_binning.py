@@ -68,7 +68,7 @@ TIES = st.sampled_from([0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 5.0, 10.0, 10.0, 19.0, 100
 NUMBERS = st.one_of(TIES, st.integers(-10_000, 10_000).map(lambda i: i / 100), st.integers(-50, 50).map(float))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=hnp.arrays(np.float64, st.integers(1, 200), elements=NUMBERS),
        spec=st.sampled_from(["q2", "q3", "q4", "q5", "q10", "width:1", "width:3", "width:7", "edges:0,1,10",
                              "edges:-1.5,0.5", "18,25,65"]))

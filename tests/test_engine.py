@@ -351,3 +351,12 @@ def test_segment_column_named_like_an_output_column_is_not_overwritten(name: str
         return
     labels = [c for c in result.columns if result[c].astype(str).isin(["a", "b"]).any()]
     assert labels, f"the '{name}' labels were overwritten: {result.to_dict('list')}"
+
+
+def test_error_aggregation_that_does_not_fit_the_column_role() -> None:
+    df = pd.DataFrame({"g": ["a", "b"] * 15, "uid": [f"u{i}" for i in range(30)],
+                       "signup": pd.to_datetime(["2024-01-01", "2024-02-01"] * 15)})
+    assert _error(data=df, by="g", metrics={"uid": "mean"}) == "'uid' is an id column; use count or nunique, not 'mean'"
+    message = _error(data=df, by="g", metrics={"signup": "sum"})
+    assert message.startswith("'signup' is a date column;") and "median" in message and "percentile" in message
+    assert xlseg.breakdown(df, "g", {"signup": ["p25", "min"]})["signup p25"].notna().all()

@@ -20,6 +20,7 @@ from xlseg.schema import Role
 from xlseg.spec import percentile_of
 
 NUMERIC_AGGREGATIONS = {"mean", "sum", "min", "max", "count", "nunique", "rate", "median"}
+NUMERIC_AGGREGATIONS_ORDER = ("count", "nunique", "min", "max", "median", "mean", "sum", "rate")  # for messages
 ROLE_AGGREGATIONS: dict[Role, set[str] | None] = {
     Role.METRIC: None,  # None: every aggregation except rate
     Role.FLAG: None,
@@ -60,7 +61,11 @@ def check_aggregation(column: str, role: Role, agg: str) -> None:
         )
     allowed = ROLE_AGGREGATIONS[role]
     if allowed is not None and agg not in allowed and not (role == Role.DATE and percentile_of(agg) is not None):
-        raise XlsegError(f"'{column}' is a {role.value} column; it can be counted (count, nunique), not '{agg}'")
+        article = "an" if role.value[0] in "aeiou" else "a"
+        usable = [a for a in NUMERIC_AGGREGATIONS_ORDER if a in allowed]
+        usable += ["a percentile p1…p99"] if role == Role.DATE else []
+        listed = ", ".join(usable[:-1]) + f" or {usable[-1]}"
+        raise XlsegError(f"'{column}' is {article} {role.value} column; use {listed}, not '{agg}'")
 
 
 def numeric_values(series: pd.Series, role: Role) -> np.ndarray:

@@ -52,8 +52,10 @@ labels) pass through without per-row Python work; text columns are cleaned on th
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from os import PathLike
@@ -124,13 +126,28 @@ def load_table(
     headers, header_notes = _header_texts(raw.headers)
     declared = _declared_roles(roles, headers)
     wanted = _wanted_positions(headers, columns)
-    cleaned = {i: _clean_column(raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source)
-               for i in wanted}
+    cleaned = _clean_columns(raw, headers, declared, wanted)
     keep_named = set(declared) | set(columns or ())
     dropped_columns = [i for i, c in cleaned.items() if c.is_empty and headers[i] not in keep_named]
     kept = [i for i in wanted if i not in dropped_columns]
     _check_headers(headers, kept)
     return _assemble(raw, headers, {i: cleaned[i] for i in kept}, header_notes, dropped_columns)
+
+
+PARALLEL_ROWS = 100_000  # from this size, columns are cleaned in threads (pyarrow's hashing releases the GIL)
+
+
+def _clean_columns(
+    raw: RawTable, headers: list[str], declared: dict[str, Role], wanted: list[int]
+) -> dict[int, _Column]:
+    """Clean the wanted columns; large tables use one thread per core, errors surface in column order."""
+    jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source) for i in wanted}
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if len(raw.frame) < PARALLEL_ROWS or workers < 2:
+        return {i: _clean_column(*job) for i, job in jobs.items()}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(lambda job: _clean_column(*job), jobs.values())
+        return dict(zip(jobs, results, strict=True))
 
 
 # ----------------------------------------------------------------------------------------- inputs

@@ -534,3 +534,27 @@ def test_range_and_dataframe_of_the_same_cells_agree(body):
     assert from_range.notes == from_frame.notes
     nonblank = [r for r in body if any(c is not None and str(c).strip() for c in r)]
     assert len(from_range.frame) == len(nonblank)
+
+
+def test_threaded_cleaning_of_large_tables_matches_the_serial_path(monkeypatch):
+    import xlseg.table as table_module
+    from xlseg.demo import make_users
+
+    users = make_users(3000)
+    users.loc[5, "geography"] = "  Brazil\xa0"
+    monkeypatch.setattr(table_module, "PARALLEL_ROWS", 1)  # threads on
+    threaded = load_table(users, roles={"sessions": "dimension"})
+    monkeypatch.setattr(table_module, "PARALLEL_ROWS", 10**9)  # threads off
+    serial = load_table(users, roles={"sessions": "dimension"})
+    pd.testing.assert_frame_equal(threaded.frame, serial.frame)
+    assert threaded.roles == serial.roles and threaded.notes == serial.notes
+    assert threaded.frame.loc[5, "geography"] == "Brazil"
+
+
+def test_threaded_cleaning_reports_the_first_bad_column(monkeypatch):
+    import xlseg.table as table_module
+
+    monkeypatch.setattr(table_module, "PARALLEL_ROWS", 1)
+    rows = [["a", "b"], ["maybe", "x"], ["Yes", "y"]]
+    with pytest.raises(XlsegError, match="'a' is a flag column"):
+        load_table(rows, roles={"a": "flag", "b": "flag"})

@@ -245,3 +245,11 @@ def test_bin_errors() -> None:
     df = pd.DataFrame({"x": np.arange(30) / 7})
     with pytest.raises(XlsegError, match=re.escape("q4")):  # a typo gets the list of specs
         xlseg.breakdown(df, "x", bins={"x": "mnth"})
+
+
+def test_text_segments_sort_as_excel_does_ignoring_case():
+    import xlseg
+
+    df = pd.DataFrame({"city": ["berlin", "Amsterdam", "Zurich", "athens", "Berlin"]})
+    assert xlseg.breakdown(df, "city")["city"].tolist() == ["Amsterdam", "athens", "Berlin", "berlin", "Zurich",
+                                                            "Total"]

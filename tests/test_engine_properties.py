@@ -78,8 +78,8 @@ def dims_of(df: pd.DataFrame) -> list[str]:
 
 
 def label_order(series: pd.Series) -> list[str]:
-    """Display order of a text dimension: labels sorted as text, "(missing)" last when present."""
-    labels = sorted({str(v) for v in series.dropna()})
+    """Display order of a text dimension: labels sorted as Excel sorts text (ignoring case), "(missing)" last."""
+    labels = sorted({str(v) for v in series.dropna()}, key=lambda label: (label.casefold(), label))
     return labels + ([MISSING] if series.isna().any() else [])
 
 

@@ -72,7 +72,7 @@ def _distinct_values(series: pd.Series) -> Segments:
 
 def _categories(series: pd.Series) -> Segments:
     categories = [str(c) for c in series.cat.categories]
-    order = sorted(range(len(categories)), key=lambda i: categories[i])
+    order = sorted(range(len(categories)), key=lambda i: (categories[i].casefold(), categories[i]))  # as Excel sorts
     if order == list(range(len(categories))):  # already in label order: the codes are the segment codes
         return _with_missing(series.cat.codes.to_numpy(), categories)
     rank = np.empty(len(categories) + 1, dtype=np.int64)
@@ -115,7 +115,10 @@ def _plain(value: float, decimals: int) -> str:
 
 def _periods(series: pd.Series, period: str) -> Segments:
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        raise XlsegError(f"'{period}' bins need a date column; '{series.name}' is not a date (declare it one)")
+        raise XlsegError(
+            f"'{period}' bins need a date column; '{series.name}' is not read as dates "
+            f"(declare it: roles={{'{series.name}': 'date'}}, or roles={series.name}:date in Excel)"
+        )
     freq = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}[period]
     periods = series.dt.to_period(freq)
     codes, uniques = pd.factorize(periods, sort=True)
@@ -136,9 +139,15 @@ class _Bin:
 
 def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
     if binning.kind in ("quantile", "width") and not _is_number_column(series):
-        raise XlsegError(f"'{binning.to_text()}' bins need a number column; '{series.name}' is not numeric")
+        raise XlsegError(
+            f"'{binning.to_text()}' bins need a number column; '{series.name}' is not read as numbers "
+            f"(declare it: roles={{'{series.name}': 'metric'}}, or roles={series.name}:metric in Excel)"
+        )
     if binning.kind == "edges" and not _is_number_column(series):
-        raise XlsegError(f"custom bin edges need a number column; '{series.name}' is not numeric")
+        raise XlsegError(
+            f"custom bin edges need a number column; '{series.name}' is not read as numbers "
+            f"(declare it: roles={{'{series.name}': 'metric'}}, or roles={series.name}:metric in Excel)"
+        )
     values = series.to_numpy(dtype=float, na_value=np.nan)
     finite = values[np.isfinite(values)]
     if finite.size == 0:

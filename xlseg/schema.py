@@ -30,7 +30,8 @@ class Table:
     Attributes:
         frame: the clean data. Dimensions are ``category`` dtype whose categories are stripped
             ``str`` labels (missing as NaN, turned into "(missing)" by the engine); ids are ``str``
-            text; metrics ``float64``; flags pandas ``"boolean"``; dates ``datetime64``.
+            text; metrics ``float64``; flags pandas ``"boolean"``; dates ``datetime64``. Columns that
+            needed no cleaning may share memory with the input, read-only: ``frame.copy()`` before editing.
         roles: column name -> :class:`Role`, in column order.
         notes: one short sentence per cleaning step that changed something
             (e.g. "dropped 3 empty rows", "2 error cells (#N/A) in 'revenue' read as missing").

@@ -786,7 +786,11 @@ def _assemble(
     """Put the cleaned columns together, drop empty rows, and collect the notes in reading order."""
     if not columns:
         raise XlsegError("the table has no data under its header row")
-    frame = pd.DataFrame({headers[i]: c.values for i, c in columns.items()}, index=pd.RangeIndex(len(raw.frame)))
+    # copy=False: no block consolidation (a full copy of every number column at 10M rows). Arrays that are
+    # views of the caller's data come from pandas' copy-on-write to_numpy and are read-only, so the caller's
+    # table can't be changed through ours.
+    frame = pd.DataFrame({headers[i]: c.values for i, c in columns.items()}, index=pd.RangeIndex(len(raw.frame)),
+                         copy=False)
     empty = _empty_rows(frame, columns.values())
     others = [i for i in range(len(raw.frame.columns)) if i not in columns]
     if empty.any() and others:

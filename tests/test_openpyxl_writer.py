@@ -101,7 +101,9 @@ def test_values_formats_tables_and_chart_match_the_layout(tmp_path):
         if cell.part == "value":
             assert got.number_format == cell.number_format
     block = layout.blocks[0]
-    assert ws.tables["device"].ref == f"A{block.header_row}:{chr(64 + len(frame.columns))}{block.last_table_row}"
+    # the table stops above the grand total row, which sits right under it
+    assert ws.tables["device"].ref == f"A{block.header_row}:{chr(64 + len(frame.columns))}{block.last_table_row - 1}"
+    assert ws.cell(block.last_table_row, 1).value == "Total"
     assert ws.freeze_panes == f"B{block.first_body_row}"
     assert len(ws._charts) == 1
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage

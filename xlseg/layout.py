@@ -288,10 +288,17 @@ class Block:
         raise KeyError(name)
 
     def table_range(self) -> Range | None:
-        """Header plus rows: the range of the Excel table, or None for a text block."""
+        """Header plus rows, without a closing grand-total row: the range of the Excel table (None for text).
+
+        The grand total sits right under the table, outside it, so ``=SUM(device[users])`` adds the
+        segments once and sorting the table in Excel leaves the total at the bottom.
+        """
         if not self.columns:
             return None
-        return (self.header_row, self.left, self.last_table_row, self.left + len(self.columns) - 1)
+        last = self.last_table_row
+        if self.rows and self.rows[-1].kind == "total" and len(self.rows) > 1:
+            last -= 1
+        return (self.header_row, self.left, last, self.left + len(self.columns) - 1)
 
     def body_row_runs(self) -> list[tuple[int, int]]:
         """Contiguous runs ``(first_row, last_row)`` of body rows (kind "body"), skipping subtotal/total rows."""

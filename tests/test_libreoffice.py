@@ -112,3 +112,29 @@ def test_libreoffice_keeps_labels_as_text_cells(converted):
     cells = [c for row in ws.iter_rows() for c in row if c.value in HOSTILE]
     assert sorted(c.value for c in cells) == sorted(HOSTILE)
     assert all(c.data_type == "s" for c in cells), [(c.value, c.data_type) for c in cells]
+
+
+CSV_VALUES = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+def test_spreadsheet_formulas_on_the_report_tables_recompute_the_totals(soffice, users, tmp_path):
+    """LibreOffice recalculates formulas over the named tables: the segments add up to the engine's Total.
+
+    The grand total sits under the table, so =SUM(device[users]) counts every user once, and the users-weighted
+    average of the segment rates and means is the overall figure.
+    """
+    metrics = "converted:rate; session_length:mean"
+    path = report(users, by=["device"], metrics=metrics).to_excel(tmp_path / "r.xlsx")
+    book = load_workbook(path)  # our own fresh file, not a user's workbook
+    check = book.create_sheet("check")
+    check["A1"] = "=SUM(device[users])"
+    check["A2"] = "=SUMPRODUCT(device[users],device[converted rate])/SUM(device[users])"
+    check["A3"] = "=SUMPRODUCT(device[users],device[session_length mean])/SUM(device[users])"
+    book.save(tmp_path / "check.xlsx")
+    soffice([tmp_path / "check.xlsx"], CSV_VALUES, tmp_path / "out")
+    with open(tmp_path / "out" / "check-check.csv", newline="", encoding="utf-8") as handle:
+        shown = [float(row[0]) for row in csv.reader(handle)]
+    total = breakdown(users, "device", metrics).iloc[-1]
+    assert shown[0] == total["users"] == len(users)
+    assert shown[1] == pytest.approx(total["converted rate"], rel=1e-9)
+    assert shown[2] == pytest.approx(total["session_length mean"], rel=1e-6)

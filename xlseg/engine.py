@@ -157,70 +157,60 @@ class _Breakdown:
         users: list[np.ndarray],
         metrics: dict[str, list[np.ndarray]],
     ) -> pd.DataFrame:
-        total_users = users[0][0]
+        """One row per non-empty group of every shown level, in display order, as a DataFrame."""
         keep = [u > 0 for u in users]
         names = [d.column for d in self.dimensions]
-        parts = []
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in [*names, "users", *metrics]}
+        level_of, codes = [], [[] for _ in names]
         for position, index in enumerate(shown):
-            level = levels[index]
-            part: dict[str, object] = {}
+            level, rows = levels[index], keep[position]
+            count = int(rows.sum())
             for j, name in enumerate(names):
                 if j < level.depth:
-                    labels = np.asarray(segments[j].labels, dtype=object)
-                    part[name] = labels[level.codes[j][keep[position]]]
+                    group_codes = level.codes[j][rows]
+                    parts[name].append(np.asarray(segments[j].labels, dtype=object)[group_codes])
+                    codes[j].append(group_codes.astype(float))
                 else:
-                    part[name] = TOTAL_LABEL
-            part["users"] = users[position][keep[position]]
-            part["share"] = users[position][keep[position]] / total_users
+                    parts[name].append(np.full(count, TOTAL_LABEL, dtype=object))
+                    codes[j].append(np.full(count, np.inf))  # subtotal and total rows sort after their groups
+            parts["users"].append(users[position][rows])
             for metric, per_level in metrics.items():
-                part[metric] = per_level[position][keep[position]]
-            block = pd.DataFrame(part, index=range(int(keep[position].sum())))
-            block["_level"] = index
-            for j in range(len(names)):
-                block[f"_code{j}"] = level.codes[j][keep[position]] if j < level.depth else np.iinfo(np.int64).max
-            parts.append(block)
-        result = pd.concat(parts, ignore_index=True)
-        result = self._order(result, len(names))
+                parts[metric].append(per_level[position][rows])
+            level_of.append(np.full(count, index))
+        columns = {name: np.concatenate(chunks) for name, chunks in parts.items()}
+        order = self._order(columns, np.concatenate(level_of), [np.concatenate(c) for c in codes])
+        frame = {name: columns[name][order] for name in names}
+        frame = {name: pd.array(values, dtype="str") for name, values in frame.items()}
+        user_counts = columns["users"][order].astype(np.int64)
+        frame["users"] = user_counts
+        frame["share"] = user_counts / users[0][0]
+        frame.update({metric: columns[metric][order] for metric in metrics})
         if self.options.min_size is not None:
-            result["low_n"] = result["users"] < self.options.min_size
-        result["users"] = result["users"].astype(np.int64)
-        for name in names:
-            result[name] = result[name].astype(str)
-        return result.drop(columns=[c for c in result.columns if c.startswith("_")]).reset_index(drop=True)
+            frame["low_n"] = user_counts < self.options.min_size
+        return pd.DataFrame(frame)
 
-    def _order(self, result: pd.DataFrame, depth: int) -> pd.DataFrame:
-        """Label order by default; with ``sort``, by value (within each parent when there are subtotals).
-
-        Subtotal rows follow their group's detail rows and the grand total comes last.
-        """
+    def _order(self, columns: dict[str, np.ndarray], level: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
+        """Row order: label order by default; with ``sort``, by value (within each parent when there are
+        subtotals). Subtotal rows follow their group's detail rows and the grand total comes last."""
         sort = self.options.sort
-        codes = [result[f"_code{j}"].to_numpy().astype(float) for j in range(depth)]
         if sort is None:
-            return result.iloc[np.lexsort(codes[::-1])]
-        if sort not in result.columns or sort.startswith("_") or sort in [d.column for d in self.dimensions]:
+            return np.lexsort(codes[::-1])
+        if sort not in columns or sort in [d.column for d in self.dimensions]:
             raise XlsegError(
                 f"cannot sort by '{sort}'; sort by users or one of the metric columns (segments are in label order "
                 "without sort)"
             )
+        values = self._sort_key(np.asarray(columns[sort], dtype=float))
         if not self.options.subtotals:
-            is_total = (result["_level"] == 0).to_numpy().astype(float)
-            keys = [is_total, self._sort_key(result[sort].to_numpy(dtype=float)), *codes]
-            return result.iloc[np.lexsort(keys[::-1])]
+            return np.lexsort([*codes[::-1], values, (level == 0).astype(float)])
         keys = []
-        for j in range(depth):
-            level_rows = result[result["_level"] == j + 1]
-            prefix = [f"_code{i}" for i in range(j + 1)]
-            lookup = dict(
-                zip(
-                    level_rows[prefix].itertuples(index=False, name=None),
-                    self._sort_key(level_rows[sort].to_numpy(dtype=float)),
-                    strict=True,
-                )
-            )
-            value = np.array([lookup.get(p, np.inf) for p in result[prefix].itertuples(index=False, name=None)])
-            below_level = np.isinf(codes[j]) | (codes[j] == float(np.iinfo(np.int64).max))
-            keys += [np.where(below_level, np.inf, value), codes[j]]
-        return result.iloc[np.lexsort(keys[::-1])]
+        for j in range(len(codes)):
+            prefix = list(zip(*(codes[i] for i in range(j + 1)), strict=True))
+            at_level = np.flatnonzero(level == j + 1)
+            lookup = {prefix[r]: values[r] for r in at_level}
+            value = np.array([lookup.get(p, np.inf) for p in prefix])
+            keys += [np.where(np.isinf(codes[j]), np.inf, value), codes[j]]
+        return np.lexsort(keys[::-1])
 
     def _sort_key(self, values: np.ndarray) -> np.ndarray:
         key = values if self.options.ascending else -values

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from workbook_helpers import table_frame
 
 from xlseg.demo import make_users
 from xlseg.engine import breakdown, crosstab
@@ -25,20 +26,6 @@ def auto(users, tmp_path_factory) -> tuple[object, Path]:
     result = report(users)
     path = result.to_excel(tmp_path_factory.mktemp("auto") / "report.xlsx")
     return result, path
-
-
-def table_frame(ws, name: str) -> pd.DataFrame:
-    """An Excel table of ``ws`` as a DataFrame (header row → columns), plus the grand-total row that sits
-    right under the table (outside it, so that =SUM(table[users]) counts each user once)."""
-    rows = [[c.value for c in row] for row in ws[ws.tables[name].ref]]
-    assert "Total" not in {row[0] for row in rows[1:]}
-    first, last = ws.tables[name].ref.split(":")
-    below = int("".join(ch for ch in last if ch.isdigit())) + 1
-    start_col = ws[first].column
-    total = [ws.cell(below, start_col + j).value for j in range(len(rows[0]))]
-    if total[0] == "Total":
-        rows.append(total)
-    return pd.DataFrame(rows[1:], columns=rows[0])
 
 
 def test_auto_mode_sheets_and_choices(auto):

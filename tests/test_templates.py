@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.workbook.defined_name import DefinedName
+from workbook_helpers import table_frame
 
 from xlseg.cli import main
 from xlseg.demo import make_users
@@ -31,20 +32,6 @@ TODAY = dt.date(2024, 5, 17)
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def table_frame(ws, name: str) -> pd.DataFrame:
-    """An Excel table of ``ws`` as a DataFrame (header row → columns), plus the grand-total row that sits
-    right under the table (outside it, so that =SUM(table[users]) counts each user once)."""
-    rows = [[c.value for c in row] for row in ws[ws.tables[name].ref]]
-    assert "Total" not in {row[0] for row in rows[1:]}
-    first, last = ws.tables[name].ref.split(":")
-    below = int("".join(ch for ch in last if ch.isdigit())) + 1
-    start_col = ws[first].column
-    total = [ws.cell(below, start_col + j).value for j in range(len(rows[0]))]
-    if total[0] == "Total":
-        rows.append(total)
-    return pd.DataFrame(rows[1:], columns=rows[0])
 
 
 def all_text(ws) -> list[str]:

@@ -107,6 +107,7 @@ def report(
     table = load_table(data, roles=roles, sheet=sheet)
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
+    say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})
     plan = auto_plan(table, _parse_breakdowns(by), None if metrics is None else parse_metrics(metrics),

@@ -154,6 +154,10 @@ def _bins(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def _run_report(args: argparse.Namespace, log: StageLog) -> int:
+    if args.input.lower().endswith((".xlsx", ".xlsm")):
+        from xlseg.xlsx_fast import prefetch
+
+        prefetch(args.input, args.sheet)  # parse in a thread while pandas & co. import below
     from xlseg.atomic import check_output_path
     from xlseg.report import report
 

@@ -6,7 +6,8 @@ role inference live in :mod:`xlseg.table`; nothing here changes a value.
 
 Files:
 
-- ``.xlsx`` / ``.xlsm`` are read with python-calamine directly (measured on a 200,000-row, 8-column
+- ``.xlsx`` / ``.xlsm`` are read as typed Arrow columns by fastexcel when that gives exactly the cells
+  (see :mod:`xlseg.xlsx_fast`), else with python-calamine directly (measured on a 200,000-row, 8-column
   sheet: 2.2 s against 5.0 s for ``pd.read_excel(engine="calamine")``), which also hands over cells
   exactly like an Excel range: numbers as floats, dates as ``date``/``datetime``, booleans, and
   ``""`` for blank cells. calamine reads error cells (``#N/A``…) as ``""`` too, so errors in a
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xlseg import xlsx_fast
 from xlseg.errors import XlsegError, did_you_mean
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -102,6 +104,9 @@ def read_file(path: str | os.PathLike[str], *, sheet: str | int | None = None) -
     if not p.is_file():
         raise XlsegError(f"file not found: '{p}'")
     if suffix in EXCEL_SUFFIXES:
+        typed = xlsx_fast.take(p, sheet)
+        if typed is not None:
+            return RawTable(typed.headers, _typed_frame(typed.table))
         return from_rows(read_excel_rows(p, sheet=sheet))
     if sheet is not None:
         raise XlsegError(f"'{p.name}' has no sheets; leave sheet empty for {suffix} files")
@@ -126,6 +131,15 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None) -> list[list[
     if not rows:
         raise XlsegError(f"sheet '{worksheet.name}' of '{path.name}' is empty")
     return rows
+
+
+def _typed_frame(table: object) -> pd.DataFrame:
+    """Arrow columns as a frame numbered ``0 … n-1``; times in microseconds, as the row reader gives them."""
+    frame = table.to_pandas()  # type: ignore[attr-defined]
+    for name in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[name].dtype):
+            frame[name] = frame[name].astype("datetime64[us]")
+    return frame.set_axis(range(frame.shape[1]), axis=1)
 
 
 def _sheet_index(names: list[str], sheet: str | int | None, file_name: str) -> int:

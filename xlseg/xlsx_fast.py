@@ -1,0 +1,106 @@
+"""Fast, typed reading of an .xlsx/.xlsm sheet with fastexcel (calamine's parser, straight to Arrow columns).
+
+fastexcel parses the sheet in Rust and releases the GIL while it does, so the CLI starts the read in a
+background thread (:func:`prefetch`) *before* importing pandas, scipy and openpyxl: parsing and imports
+overlap on two cores. Measured on a 200,000-row, 9-column sheet: 1.5 s for parse and imports together,
+against 2.7 s for calamine's parse, ``to_python`` and a DataFrame of Python objects, plus 1.2 s of imports.
+
+The fast path is taken only when it hands over exactly the cells the row-by-row reader would: every column
+of one type (``dtype_coercion="strict"`` over all rows, so a column mixing text and numbers falls back),
+headers taken from the sheet as they are (no generated names for blank headers, no renamed duplicates, no
+date headers that fastexcel would format its own way). Otherwise :func:`take` returns ``None`` and
+:mod:`xlseg.readers` reads the rows with python-calamine, where every cleaning rule applies as for a range.
+This module imports no pandas: the CLI imports it first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_DEDUPED = re.compile(r"^(.*)_(\d+)$")  # fastexcel renames a second "plan" to "plan_1"
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_pending: dict[tuple[str, object, float], Future[TypedSheet | None]] = {}
+
+
+@dataclass(frozen=True)
+class TypedSheet:
+    """A sheet read as typed columns: the header texts and an Arrow table of the data rows."""
+
+    headers: list[str]
+    table: Any  # pyarrow.Table
+
+
+def prefetch(path: str | os.PathLike[str], sheet: str | int | None = None) -> None:
+    """Start reading ``path`` in a background thread; :func:`take` later collects the result."""
+    key = _key(path, sheet)
+    if key is None or key in _pending:
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlseg-read")
+    _pending[key] = pool.submit(read_typed, Path(path), sheet)
+    pool.shutdown(wait=False)
+
+
+def take(path: str | os.PathLike[str], sheet: str | int | None = None) -> TypedSheet | None:
+    """The typed sheet (from a running :func:`prefetch` when there is one), or None to use the row reader."""
+    key = _key(path, sheet)
+    future = _pending.pop(key, None) if key is not None else None
+    return future.result() if future is not None else read_typed(Path(path), sheet)
+
+
+def read_typed(path: Path, sheet: str | int | None = None) -> TypedSheet | None:
+    """Read a sheet as typed Arrow columns, or None when only the row reader gives the exact cells."""
+    try:
+        import fastexcel
+    except ImportError:  # pragma: no cover - fastexcel is a dependency; without it the row reader serves
+        return None
+    try:
+        reader = fastexcel.read_excel(str(path))
+        position = _sheet_position(reader.sheet_names, sheet)
+        if position is None:
+            return None
+        loaded = reader.load_sheet(position, schema_sample_rows=None, dtype_coercion="strict")
+        columns = loaded.available_columns()
+        headers = [column.name for column in columns]
+        generated = any(column.column_name_from != "looked_up" for column in columns)
+        if not headers or generated or _renamed_or_formatted(headers):
+            return None
+        return TypedSheet(headers, loaded.to_arrow())
+    except Exception as exc:  # noqa: BLE001 - any doubt: the row reader reads it and reports problems properly
+        logger.debug("fast .xlsx read of %s not used: %s", path, exc)
+        return None
+
+
+def _sheet_position(names: list[str], sheet: str | int | None) -> int | None:
+    if sheet is None:
+        return 0 if names else None
+    if isinstance(sheet, int):
+        return sheet if 0 <= sheet < len(names) else None
+    return names.index(sheet) if sheet in names else None
+
+
+def _renamed_or_formatted(headers: list[str]) -> bool:
+    """Headers fastexcel may have changed: de-duplicated names, dates it formatted, blank headers."""
+    present = set(headers)
+    for header in headers:
+        match = _DEDUPED.match(header)
+        if match and match.group(1) in present:
+            return True
+        if _DATE_LIKE.match(header) or not header.strip():
+            return True
+    return False
+
+
+def _key(path: str | os.PathLike[str], sheet: str | int | None) -> tuple[str, object, float] | None:
+    try:
+        resolved = Path(path).resolve()
+        return str(resolved), sheet, resolved.stat().st_mtime
+    except OSError:
+        return None

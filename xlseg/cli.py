@@ -154,14 +154,15 @@ def _bins(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def _run_report(args: argparse.Namespace, log: StageLog) -> int:
+    from xlseg.atomic import check_output_path  # light: no pandas
+
+    check_output_path(args.output, args.input, args.template)  # fail before the slow part
     if args.input.lower().endswith((".xlsx", ".xlsm")):
         from xlseg.xlsx_fast import prefetch
 
         prefetch(args.input, args.sheet)  # parse in a thread while pandas & co. import below
-    from xlseg.atomic import check_output_path
     from xlseg.report import report
 
-    check_output_path(args.output, args.input, args.template)  # fail before the slow part
     if args.template:
         from xlseg.templates import check_template_path
 

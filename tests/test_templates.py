@@ -322,3 +322,14 @@ def test_libreoffice_renders_the_filled_template(soffice, filled, tmp_path):
     pdfs = soffice([filled["path"]], "pdf", tmp_path / "pdf")
     assert [p.name for p in pdfs] == ["corporate-filled.pdf"]
     assert pdfs[0].read_bytes().startswith(b"%PDF") and pdfs[0].stat().st_size > 10_000
+
+
+def test_source_placeholder_names_the_input_file(tmp_path):
+    source = tmp_path / "users.csv"
+    make_users(300, seed=4).to_csv(source, index=False)
+    path = report(source, by="device").to_excel(tmp_path / "out.xlsx", template=TEMPLATE)
+    texts = all_text(load_workbook(path)["Summary"])
+    assert any("300 users from users.csv, analysed by xlseg" in text for text in texts)
+    # from a DataFrame there is no file to name
+    frame_path = report(make_users(300, seed=4), by="device").to_excel(tmp_path / "df.xlsx", template=TEMPLATE)
+    assert any("300 users analysed by xlseg" in text for text in all_text(load_workbook(frame_path)["Summary"]))

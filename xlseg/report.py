@@ -58,7 +58,13 @@ class Report:
         target = check_output_path(path, self.source, template)
         if target.suffix.lower() != ".xlsx":
             raise XlsegError(f"the output '{target.name}' must end in .xlsx (a report workbook has no macros)")
-        return write_workbook(self.sheets, target, template=template)
+        values = None
+        if template is not None and self.source is not None and self.table is not None:
+            from xlseg import __version__
+
+            users = len(self.table.frame)
+            values = {"source": f"{users:,} users from {self.source.name}, analysed by xlseg {__version__}"}
+        return write_workbook(self.sheets, target, template=template, values=values)
 
 
 def report(

@@ -13,7 +13,7 @@ style has ``quotePrefix="1"``, so Excel and LibreOffice show it literally, even 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -201,15 +201,20 @@ def build_workbook(sheets: Sequence[SheetLayout]) -> Workbook:
 
 
 def write_workbook(
-    sheets: Sequence[SheetLayout], path: str | os.PathLike[str], *, template: str | os.PathLike[str] | None = None
+    sheets: Sequence[SheetLayout],
+    path: str | os.PathLike[str],
+    *,
+    template: str | os.PathLike[str] | None = None,
+    values: Mapping[str, object] | None = None,
 ) -> Path:
     """Paint ``sheets`` into a new workbook and save it atomically at ``path``; returns the path.
 
     ``template``: a styled .xlsx/.xltx to fill instead (read, never modified); see :mod:`xlseg.templates`.
+    ``values``: extra or overriding ``{{ value }}`` placeholders for the template.
     """
     if template is not None:
         from xlseg.templates import fill_template
 
-        return fill_template(sheets, path, template)
+        return fill_template(sheets, path, template, values=values)
     wb = build_workbook(sheets)
     return atomic_write(path, lambda temp: wb.save(temp))

@@ -189,3 +189,11 @@ def test_random_counts_match_pd_crosstab(data: st.DataObject, normalize: str | N
         ref.loc["Total"] = 1.0
     assert set(result.index) == set(ref.index) and set(result.columns) == set(ref.columns)
     pd.testing.assert_frame_equal(result, order_like(result, ref), check_dtype=False, rtol=1e-12)
+
+
+def test_a_row_dimension_named_total_keeps_its_labels():
+    df = pd.DataFrame({"Total": ["a", "b", "a"], "c": ["x", "y", "y"]})
+    result = xlseg.crosstab(df, "Total", "c")
+    assert result.columns.tolist() == ["Total", "x", "y", "Total (all)"]
+    assert result["Total"].tolist() == ["a", "b", "Total"]
+    assert result["Total (all)"].tolist() == [2, 1, 3]

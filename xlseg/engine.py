@@ -393,5 +393,6 @@ def _pivot(
             header = f"{header} ({'/'.join(s for s in row_names)})"
         out[header] = list(grid[row_keep, k]) + ([column_totals[k]] if totals else [])
     if totals:
-        out[TOTAL_LABEL] = list(row_totals[row_keep]) + [grand[0]]
+        header = TOTAL_LABEL if TOTAL_LABEL not in out else f"{TOTAL_LABEL} (all)"  # a row dimension named "Total"
+        out[header] = list(row_totals[row_keep]) + [grand[0]]
     return pd.DataFrame(out)

@@ -61,7 +61,8 @@ CONFIG_ROWS: list[tuple[str, object, str]] = [
 HOWTO_LINES: list[str] = [
     "xlseg: user segmentation for Excel, computed in Python",
     "",
-    "Once: pip install xlseg, then xlwings addin install (restart Excel). Open this file with macros enabled.",
+    "Once: pip install xlseg (pip install . in its source folder), then xlwings addin install (restart Excel). "
+    "Open this file with macros enabled.",
     "Formulas: xlwings tab → Import Functions. Then type a formula in an empty cell; its result spills.",
     '=SEG_BREAKDOWN(Users[#All], "device", "converted:rate; session_length:mean,median")',
     '=SEG_BREAKDOWN(Users[#All], "geography, device", "converted:rate", "min_size=30; compare; top=5")',

@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,17 @@ def prefetch(path: str | os.PathLike[str], sheet: str | int | None = None) -> No
     key = _key(path, sheet)
     if key is None or key in _pending:
         return
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlseg-read")
-    _pending[key] = pool.submit(read_typed, Path(path), sheet)
-    pool.shutdown(wait=False)
+    future: Future[TypedSheet | None] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(read_typed(Path(path), sheet))
+        except BaseException:  # noqa: BLE001 - never leave take() waiting: fall back to the row reader
+            future.set_result(None)
+
+    # a daemon thread: a command that fails meanwhile exits at once instead of waiting for the parse
+    threading.Thread(target=work, name="xlseg-read", daemon=True).start()
+    _pending[key] = future
 
 
 def take(path: str | os.PathLike[str], sheet: str | int | None = None) -> TypedSheet | None:

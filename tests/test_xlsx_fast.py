@@ -86,3 +86,15 @@ def test_unknown_sheet_still_gets_the_helpful_error(tmp_path):
     path = write(tmp_path / "t.xlsx", [["a"], [1.0]], title="Users")
     with pytest.raises(XlsegError, match="did you mean 'Users'"):
         load_table(path, sheet="users ")
+
+
+def test_an_empty_named_column_reads_the_same_and_quietly(tmp_path, monkeypatch, capfd):
+    rows = [["zip", "empty", "when", "flag"]] + [["00501", None, dt.datetime(2024, 1, 1, 10, 30), True],
+                                                  ["10115", None, None, None]] * 5
+    path = write(tmp_path / "e.xlsx", rows)
+    assert xlsx_fast.read_typed(path) is not None
+    fast, slow = load_table(path), row_reader_table(path, monkeypatch)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert fast.notes == slow.notes == ["dropped 1 empty column: 'empty' (B)"]
+    assert fast.frame["zip"].tolist()[:2] == ["00501", "10115"]
+    assert "Could not determine dtype" not in capfd.readouterr().err

@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
+# fastexcel logs "Could not determine dtype for column N, falling back to string" for empty columns; the
+# cleaning reports empty columns itself, so keep that out of the user's terminal.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 _DEDUPED = re.compile(r"^(.*)_(\d+)$")  # fastexcel renames a second "plan" to "plan_1"
 _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")

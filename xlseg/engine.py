@@ -343,14 +343,15 @@ def crosstab(
         Grouping(column_level.size, lambda: column_level.row_ids, to_column),
         Grouping(1, None, np.zeros(cells.size, dtype=np.int64)),
     ]
-    users = [np.bincount(g.from_finest, group_sizes(cells.row_ids, cells.size), g.size) if g.from_finest
-             is not None else group_sizes(cells.row_ids, cells.size) for g in groupings]
+    cell_sizes = group_sizes(cells.row_ids, cells.size)  # one pass over the rows; margins roll up from it
+    users = [cell_sizes if g.from_finest is None else np.bincount(g.from_finest, cell_sizes, g.size).astype(np.int64)
+             for g in groupings]
     if value is None:
         values = [u.astype(np.int64) for u in users]
     else:
         role = table.roles[value]
         check_aggregation(value, role, agg)
-        results = aggregate_column(table.frame[value], role, [agg], groupings, spread=False)
+        results = aggregate_column(table.frame[value], role, [agg], groupings, spread=False, sizes=cell_sizes)
         values = [_as_output(r.values[agg], role, agg) for r in results]
         if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0
             values[0] = np.where(users[0] == 0, np.nan, values[0])

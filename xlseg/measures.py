@@ -19,7 +19,6 @@ from xlseg.kernels import Moments, group_nunique, group_quantiles
 from xlseg.schema import Role
 from xlseg.spec import percentile_of
 
-NUMERIC_AGGREGATIONS = {"mean", "sum", "min", "max", "count", "nunique", "rate", "median"}
 NUMERIC_AGGREGATIONS_ORDER = ("count", "nunique", "min", "max", "median", "mean", "sum", "rate")  # for messages
 ROLE_AGGREGATIONS: dict[Role, set[str] | None] = {
     Role.METRIC: None,  # None: every aggregation except rate

@@ -148,6 +148,18 @@ def numpy_floor(df: pd.DataFrame) -> pd.DataFrame:
     """The floor: ``pd.factorize`` both keys (inside the timing), one ``bincount`` pass per metric."""
     g_codes, g_labels = pd.factorize(df["geography"])
     d_codes, d_labels = pd.factorize(df["device"])
+    return _bincount_cells(df, g_codes, g_labels, d_codes, d_labels)
+
+
+def bincount_on_codes(df: pd.DataFrame) -> pd.DataFrame:
+    """bincount on precomputed integer codes (category keys): the aggregation alone, no hashing."""
+    g, d = df["geography"].cat, df["device"].cat
+    return _bincount_cells(df, g.codes.to_numpy(), g.categories, d.codes.to_numpy(), d.categories)
+
+
+def _bincount_cells(df: pd.DataFrame, g_codes: np.ndarray, g_labels: pd.Index | np.ndarray, d_codes: np.ndarray,
+                    d_labels: pd.Index | np.ndarray) -> pd.DataFrame:
+    """One ``bincount`` per metric over geography × device codes, rolled up to every level."""
     n_dev = len(d_labels)
     size = len(g_labels) * n_dev
     key = g_codes.astype(np.intp) * n_dev + d_codes
@@ -160,31 +172,6 @@ def numpy_floor(df: pd.DataFrame) -> pd.DataFrame:
         {
             "geography": np.asarray(g_labels, dtype=object)[present // n_dev],
             "device": np.asarray(d_labels, dtype=object)[present % n_dev],
-            "users": count[present],
-            "s_len": s_len[present],
-            "s_conv": s_conv[present],
-            "s_rev": s_rev[present],
-        }
-    )
-    return rollup_cells(cells, len(df))
-
-
-def bincount_on_codes(df: pd.DataFrame) -> pd.DataFrame:
-    """bincount on precomputed integer codes (category keys): the aggregation alone, no hashing."""
-    g = df["geography"].cat
-    d = df["device"].cat
-    n_dev = len(d.categories)
-    size = len(g.categories) * n_dev
-    key = g.codes.to_numpy().astype(np.intp) * n_dev + d.codes.to_numpy()
-    count = np.bincount(key, minlength=size)
-    s_len = np.bincount(key, weights=df["session_length"].to_numpy(np.float64), minlength=size)
-    s_conv = np.bincount(key, weights=df["converted"].to_numpy(np.float64), minlength=size)
-    s_rev = np.bincount(key, weights=df["revenue"].to_numpy(np.float64), minlength=size)
-    present = np.flatnonzero(count)
-    cells = pd.DataFrame(
-        {
-            "geography": np.asarray(g.categories, dtype=object)[present // n_dev],
-            "device": np.asarray(d.categories, dtype=object)[present % n_dev],
             "users": count[present],
             "s_len": s_len[present],
             "s_conv": s_conv[present],

@@ -537,14 +537,14 @@ def test_range_and_dataframe_of_the_same_cells_agree(body):
 
 
 def test_threaded_cleaning_of_large_tables_matches_the_serial_path(monkeypatch):
-    import xlseg.table as table_module
+    import xlseg.parallel as parallel_module
     from xlseg.demo import make_users
 
     users = make_users(3000)
     users.loc[5, "geography"] = "  Brazil\xa0"
-    monkeypatch.setattr(table_module, "PARALLEL_ROWS", 1)  # threads on
+    monkeypatch.setattr(parallel_module, "PARALLEL_ROWS", 1)  # threads on
     threaded = load_table(users, roles={"sessions": "dimension"})
-    monkeypatch.setattr(table_module, "PARALLEL_ROWS", 10**9)  # threads off
+    monkeypatch.setattr(parallel_module, "PARALLEL_ROWS", 10**9)  # threads off
     serial = load_table(users, roles={"sessions": "dimension"})
     pd.testing.assert_frame_equal(threaded.frame, serial.frame)
     assert threaded.roles == serial.roles and threaded.notes == serial.notes
@@ -552,9 +552,9 @@ def test_threaded_cleaning_of_large_tables_matches_the_serial_path(monkeypatch):
 
 
 def test_threaded_cleaning_reports_the_first_bad_column(monkeypatch):
-    import xlseg.table as table_module
+    import xlseg.parallel as parallel_module
 
-    monkeypatch.setattr(table_module, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(parallel_module, "PARALLEL_ROWS", 1)
     rows = [["a", "b"], ["maybe", "x"], ["Yes", "y"]]
     with pytest.raises(XlsegError, match="'a' is a flag column"):
         load_table(rows, roles={"a": "flag", "b": "flag"})

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xlseg.errors import XlsegError
+from xlseg.kernels import smallest_int
 from xlseg.schema import MISSING_LABEL, OTHER_LABEL
 from xlseg.spec import Binning, Dimension
 
@@ -23,7 +24,11 @@ MAX_DISTINCT_VALUES = 1000  # an unbinned number/date column with more distinct 
 
 @dataclass
 class Segments:
-    """Per-row segment codes and the label of each code."""
+    """Per-row segment codes and the label of each code.
+
+    ``codes`` is a signed integer array of any width (int8 for most category columns); widen it before
+    arithmetic (``np.multiply(codes, n, dtype=np.intp)``), never multiply it in its own type.
+    """
 
     codes: np.ndarray
     labels: list[str]
@@ -44,13 +49,20 @@ def segment(series: pd.Series, dimension: Dimension) -> Segments:
 
 
 def _with_missing(codes: np.ndarray, labels: list[str]) -> Segments:
-    """Give code -1 (missing) its own "(missing)" label at the end, when any row has it."""
-    codes = codes.astype(np.int64, copy=False)
+    """Give code -1 (missing) its own "(missing)" label at the end, when any row has it.
+
+    Codes keep a narrow integer type when they have one (category codes are often int8): widening
+    millions of codes to int64 is a pass over memory that grouping does not need.
+    """
+    if codes.dtype.kind != "i":
+        codes = codes.astype(np.int64)
     missing = codes < 0
     if missing.any():
-        codes = np.where(missing, len(labels), codes)
+        dtype = np.promote_types(codes.dtype, smallest_int(len(labels)))
+        codes = np.where(missing, np.array(len(labels), dtype=dtype), codes.astype(dtype, copy=False))
         labels = [*labels, MISSING_LABEL]
     return Segments(codes, labels)
+
 
 
 def _distinct_values(series: pd.Series) -> Segments:
@@ -75,7 +87,7 @@ def _categories(series: pd.Series) -> Segments:
     order = sorted(range(len(categories)), key=lambda i: (categories[i].casefold(), categories[i]))  # as Excel sorts
     if order == list(range(len(categories))):  # already in label order: the codes are the segment codes
         return _with_missing(series.cat.codes.to_numpy(), categories)
-    rank = np.empty(len(categories) + 1, dtype=np.int64)
+    rank = np.empty(len(categories) + 1, dtype=smallest_int(len(categories)))
     rank[order] = np.arange(len(categories))
     rank[-1] = -1  # code -1 (missing) indexes the last slot
     codes = rank[series.cat.codes.to_numpy()]

@@ -20,6 +20,7 @@ from xlseg.errors import XlsegError
 from xlseg.grouping import Level, build_levels, cross
 from xlseg.kernels import Moments, group_sizes
 from xlseg.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
+from xlseg.parallel import map_columns
 from xlseg.schema import TOTAL_LABEL, Role, Table
 from xlseg.spec import Dimension, Options, normalize_aggregation, parse_by, parse_metrics
 from xlseg.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
@@ -110,16 +111,19 @@ class _Breakdown:
         finest_sizes = group_sizes(finest.row_ids, finest.size) if finest.row_ids is not None else np.array([rows])
         users = _users(levels, shown, finest_sizes)
         stats_needed = self.options.intervals or self.options.compare
+        by_column = _by_column(self.pairs)
+        for column, aggs in by_column.items():
+            for agg in aggs:
+                check_aggregation(column, self.table.roles[column], agg)
+
+        def aggregate(column: str) -> list[ColumnResult]:
+            series, role = self.table.frame[column], self.table.roles[column]
+            return aggregate_column(series, role, by_column[column], groupings, spread=stats_needed, sizes=finest_sizes)
+
         columns: dict[str, list[np.ndarray]] = {}
-        for column, aggs in _by_column(self.pairs).items():
-            role = self.table.roles[column]
-            for agg in aggs:
-                check_aggregation(column, role, agg)
-            results = aggregate_column(
-                self.table.frame[column], role, aggs, groupings, spread=stats_needed, sizes=finest_sizes
-            )
-            for agg in aggs:
-                self._add_metric(columns, column, agg, role, results)
+        for column, results in zip(by_column, map_columns(aggregate, by_column, rows), strict=True):
+            for agg in by_column[column]:
+                self._add_metric(columns, column, agg, self.table.roles[column], results)
         return self._assemble(levels, shown, segments, users, columns)
 
     def _add_metric(

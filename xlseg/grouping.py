@@ -41,7 +41,7 @@ class Level:
 
     def ids(self, rows: int) -> np.ndarray:
         """Group id of every row (zeros for the grand total)."""
-        return self.row_ids if self.row_ids is not None else np.zeros(rows, dtype=np.int64)
+        return self.row_ids if self.row_ids is not None else np.zeros(rows, dtype=np.intp)
 
 
 def total_level() -> Level:
@@ -53,7 +53,7 @@ def refine(level: Level, segments: Segments, rows: int) -> Level:
     """Split every group of ``level`` by one more dimension."""
     width = max(len(segments.labels), 1)
     size = level.size * width
-    ids = segments.codes if level.row_ids is None else level.row_ids * width + segments.codes
+    ids = segments.codes if level.row_ids is None else _combine(level.row_ids, width, segments.codes)
     if size > max(_DENSE_LIMIT, 2 * rows):
         ids, uniques = pd.factorize(ids)
         ids = ids.astype(np.int64, copy=False)
@@ -66,18 +66,32 @@ def refine(level: Level, segments: Segments, rows: int) -> Level:
     return Level(ids, size, codes, parent)
 
 
+def _combine(outer: np.ndarray, width: int, inner: np.ndarray) -> np.ndarray:
+    """``outer * width + inner`` as platform integers, whatever the (possibly narrow) input types."""
+    ids = np.multiply(outer, width, dtype=np.intp)
+    np.add(ids, inner, out=ids)
+    return ids
+
+
 def build_levels(dimensions: list[Segments], rows: int) -> list[Level]:
-    """The grand total followed by one level per prefix of ``dimensions`` (finest last)."""
+    """The grand total followed by one level per prefix of ``dimensions`` (finest last).
+
+    The finest level's row ids are platform integers (what ``np.bincount`` reads without a copy);
+    coarser levels may keep the narrow codes of their dimension.
+    """
     levels = [total_level()]
     for segments in dimensions:
         levels.append(refine(levels[-1], segments, rows))
+    finest = levels[-1]
+    if finest.row_ids is not None:
+        finest.row_ids = finest.row_ids.astype(np.intp, copy=False)
     return levels
 
 
 def cross(row_level: Level, column_level: Level, rows: int) -> tuple[Level, np.ndarray, np.ndarray]:
     """Cells of a crosstab: every (row group, column group) pair, with maps from cell to row and column group."""
     size = row_level.size * column_level.size
-    ids = row_level.ids(rows) * column_level.size + column_level.ids(rows)
+    ids = _combine(row_level.ids(rows), column_level.size, column_level.ids(rows))
     keys = np.arange(size, dtype=np.int64)
     to_row, to_column = keys // column_level.size, keys % column_level.size
     codes = [c[to_row] for c in row_level.codes] + [c[to_column] for c in column_level.codes]

@@ -46,10 +46,11 @@ class Moments:
 
         ``sizes`` (rows per group, when already known) saves a pass for columns without missing values.
         """
-        valid = ~np.isnan(values)
-        all_valid = bool(valid.all())
-        filled = values if all_valid else np.where(valid, values, 0.0)
-        if all_valid:
+        missing = np.isnan(values)
+        all_valid = not missing.any()
+        valid = None if all_valid else ~missing
+        filled = values if all_valid else np.where(missing, 0.0, values)
+        if valid is None:
             count = (sizes if sizes is not None else group_sizes(ids, size)).astype(float)
         else:
             count = np.bincount(ids, valid, size)
@@ -59,13 +60,14 @@ class Moments:
             mean = moments.mean()
             deviation = filled - np.nan_to_num(mean)[ids]
             if not all_valid:
-                deviation[~valid] = 0.0
+                deviation[missing] = 0.0
             moments.m2 = np.bincount(ids, deviation * deviation, size)
         if extremes:
             moments.minimum = np.full(size, np.inf)
             moments.maximum = np.full(size, -np.inf)
-            np.fmin.at(moments.minimum, ids[valid], values[valid])
-            np.fmax.at(moments.maximum, ids[valid], values[valid])
+            present_ids, present = (ids, values) if valid is None else (ids[valid], values[valid])
+            np.fmin.at(moments.minimum, present_ids, present)
+            np.fmax.at(moments.maximum, present_ids, present)
             empty = count == 0
             moments.minimum[empty] = np.nan
             moments.maximum[empty] = np.nan
@@ -127,7 +129,7 @@ def group_quantiles(
     if occupied.size > _PARTITION_GROUP_LIMIT:
         order = np.lexsort((values, ids))
         return _quantiles_of_sorted(values[order], counts, starts, quantiles)
-    grouped = values[np.argsort(ids.astype(_smallest_int(size), copy=False), kind="stable")]
+    grouped = values[np.argsort(ids.astype(smallest_int(size), copy=False), kind="stable")]
     results = [np.full(size, np.nan) for _ in quantiles]
     for group in occupied.tolist():
         chunk = grouped[starts[group] : starts[group] + counts[group]]
@@ -171,8 +173,9 @@ def group_nunique(ids: np.ndarray | None, size: int, value_codes: np.ndarray) ->
     return np.bincount(distinct // width, minlength=size).astype(np.int64)
 
 
-def _smallest_int(size: int) -> type:
+def smallest_int(largest: int) -> np.dtype:
+    """The narrowest signed integer type that holds ``largest``."""
     for dtype in (np.int8, np.int16, np.int32):
-        if size < np.iinfo(dtype).max:
-            return dtype
-    return np.int64
+        if largest <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)

@@ -52,10 +52,8 @@ labels) pass through without per-row Python work; text columns are cleaned on th
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from os import PathLike
@@ -66,6 +64,7 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError, column_not_found
+from xlseg.parallel import map_columns
 from xlseg.readers import RawTable, from_frame, from_rows, read_file
 from xlseg.schema import Role, Table
 
@@ -134,20 +133,13 @@ def load_table(
     return _assemble(raw, headers, {i: cleaned[i] for i in kept}, header_notes, dropped_columns)
 
 
-PARALLEL_ROWS = 100_000  # from this size, columns are cleaned in threads (pyarrow's hashing releases the GIL)
-
-
 def _clean_columns(
     raw: RawTable, headers: list[str], declared: dict[str, Role], wanted: list[int]
 ) -> dict[int, _Column]:
-    """Clean the wanted columns; large tables use one thread per core, errors surface in column order."""
+    """Clean the wanted columns (in threads for large tables); errors surface in column order."""
     jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source) for i in wanted}
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if len(raw.frame) < PARALLEL_ROWS or workers < 2:
-        return {i: _clean_column(*job) for i, job in jobs.items()}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda job: _clean_column(*job), jobs.values())
-        return dict(zip(jobs, results, strict=True))
+    results = map_columns(lambda job: _clean_column(*job), jobs.values(), len(raw.frame))
+    return dict(zip(jobs, results, strict=True))
 
 
 # ----------------------------------------------------------------------------------------- inputs

@@ -23,7 +23,14 @@ from xlseg.layout import (
     SheetLayout,
     cell_value,
 )
-from xlseg.present import breakdown_caption, format_number, number_format, segment_name, split_stat
+from xlseg.present import (
+    breakdown_caption,
+    format_number,
+    number_format,
+    segment_name,
+    shown_lift,
+    split_stat,
+)
 from xlseg.textsafe import single_line
 
 _NOT_METRICS = ("users", "share", "low_n")
@@ -159,10 +166,23 @@ def breakdown_block(
     if caption:
         text = _users_caption(frame, by, body) if metric == "users" else breakdown_caption(
             frame, by, metric, number_format(metric, frame), confidence, body)
-    rows = _rows(frame, kinds, muted)
-    _mark_significant(frame, rows, kinds, 1 - confidence)
+    shown = _with_shown_lifts(frame)
+    rows = _rows(shown, kinds, muted)
+    _mark_significant(shown, rows, kinds, 1 - confidence)
     return Block(title, columns, len(by), rows, text, _notes(names, confidence, min_size),
                  table_name, conditional, chart_spec)
+
+
+def _with_shown_lifts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every lift column as the sheet shows it (see :func:`xlseg.present.shown_lift`)."""
+    names = list(frame.columns)
+    lifts = [c for c in names if split_stat(c, names)[1] == "lift"]
+    if not lifts:
+        return frame
+    shown = frame.copy()
+    for name in lifts:
+        shown[name] = shown_lift(frame[name].to_numpy(dtype=float, na_value=np.nan))
+    return shown
 
 
 def _mark_significant(frame: pd.DataFrame, rows: list[Row], kinds: Sequence[str], alpha: float) -> None:

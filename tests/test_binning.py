@@ -25,9 +25,9 @@ def bins_of(values: object, spec: str) -> Segments:
 
 
 def label_range(label: str) -> tuple[float, float, float]:
-    """(low, high, tolerance) of the values a label claims: "<18", "65+", "18–24", "0.5–1.25", "7"."""
+    """(low, high, tolerance) of the values a label claims: "<18", "65+", "18–24", "0.5–<1.25", ">0–2", "7"."""
     def number(text: str) -> float:
-        return float(text)
+        return float(text.lstrip("<>"))
 
     def slack(text: str) -> float:  # half a unit of the last decimal shown
         decimals = len(text.partition(".")[2])
@@ -133,6 +133,44 @@ def test_custom_edges_give_open_ended_bins() -> None:
     assert segments.labels == ["<18", "18–24", "25–64", "65+", MISSING]
     assert segments.codes.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4]
     assert bins_of(ages, "18,25,65").labels == segments.labels  # bare numbers mean edges too
+
+
+def reader_says_value_is_in(value: float, label: str) -> bool:
+    """How an analyst reads a bin label: "<18", "35+", "18–<25" (25 excluded), "0–2" (both ends), ">0–<3"."""
+    if label.startswith("<"):
+        return value < float(label[1:])
+    if label.endswith("+"):
+        return value >= float(label[:-1])
+    low, _, high = label.partition("–")
+    above = value > float(low[1:]) if low.startswith(">") else value >= float(low)
+    below = value < float(high[1:]) if high.startswith("<") else value <= float(high)
+    return above and below
+
+
+def test_custom_edges_on_non_integer_data_say_which_end_holds_the_edge() -> None:
+    values = np.array([12.25, 17.99, 18.0, 18.5, 24.99, 25.0, 25.01, 34.9, 35.0, 35.5, np.nan])
+    segments = bins_of(values, "edges:18,25,35")
+    labels = np.asarray(segments.labels, dtype=object)[segments.codes]
+    cut = pd.cut(values, [-np.inf, 18, 25, 35, np.inf], right=False)  # [18, 25): 25 goes to the next bin
+    for value, label, interval in zip(values, labels, cut, strict=True):
+        if np.isnan(value):
+            assert label == MISSING
+            continue
+        low, high = interval.left, interval.right
+        want = f"<{high:g}" if low == -np.inf else f"{low:g}+" if high == np.inf else f"{low:g}–<{high:g}"
+        assert label == want, (value, label)
+        assert reader_says_value_is_in(value, label), (value, label)
+    assert segments.labels == ["<18", "18–<25", "25–<35", "35+", MISSING]
+
+
+def test_equal_width_labels_on_non_integer_data_say_which_end_holds_the_edge() -> None:
+    values = np.array([0.0, 0.25, 0.5, 1.0, 1.5, 2.0])
+    segments = bins_of(values, "width:2")
+    expected = np.minimum(np.floor(values), 1).astype(int)  # [0, 1) and [1, 2]: the maximum is in the last bin
+    assert segments.codes.tolist() == expected.tolist()
+    labels = np.asarray(segments.labels, dtype=object)[segments.codes]
+    assert all(reader_says_value_is_in(v, lab) for v, lab in zip(values, labels, strict=True)), labels
+    assert segments.labels == ["0–<1", "1–2"]
 
 
 def test_custom_edges_drop_empty_bins_and_keep_order() -> None:

@@ -86,7 +86,7 @@ def test_breakdown_numbers_libreoffice_shows_are_the_engines(converted, users):
         assert shown[column].tolist() == [f"{v:.1%}" for v in expected[column]], column
     assert shown["session_length mean"].tolist() == [f"{v:,.2f}" for v in expected["session_length mean"]]
     lifts = expected["converted rate lift"].iloc[:-1]
-    assert shown["converted rate lift"].iloc[:-1].tolist() == [f"{v:+.0%}" for v in lifts]
+    assert shown["converted rate lift"].iloc[:-1].tolist() == [f"{v:+.1%}" for v in lifts]  # none near 0
     p_values = expected["converted rate p"].iloc[:-1]
     assert shown["converted rate p"].iloc[:-1].tolist() == ["<0.001" if p < 0.001 else f"{p:.3f}" for p in p_values]
 

@@ -243,8 +243,14 @@ def _bin_labels(bins: list[_Bin], integers: bool) -> list[str]:
             high = math.floor(b.high) if b.high_closed else math.ceil(b.high) - 1
             labels.append(str(low) if low == high else f"{low}–{high}")
         else:
-            labels.append(f"{texts[b.low]}–{texts[b.high]}")
+            labels.append(_range_label(texts[b.low], texts[b.high], b.low_closed, b.high_closed))
     return labels
+
+
+def _range_label(low: str, high: str, low_closed: bool, high_closed: bool) -> str:
+    """A bin of non-whole numbers that says which ends it includes: ``"18–<25"`` holds 18 up to but not
+    including 25 (custom edges and equal width), ``"0–1.5"`` both ends, ``">0–<3.2"`` neither."""
+    return f"{'' if low_closed else '>'}{low}–{'' if high_closed else '<'}{high}"
 
 
 def _drop_empty(segments: Segments) -> Segments:

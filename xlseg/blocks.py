@@ -23,8 +23,14 @@ from xlseg.layout import (
     SheetLayout,
     cell_value,
 )
-from xlseg.present import breakdown_caption, format_number, number_format, segment_name, split_stat
-from xlseg.schema import TOTAL_LABEL
+from xlseg.present import (
+    breakdown_caption,
+    format_number,
+    number_format,
+    segment_name,
+    shown_lift,
+    split_stat,
+)
 from xlseg.textsafe import single_line
 
 _NOT_METRICS = ("users", "share", "low_n")
@@ -58,9 +64,16 @@ def _number_width(header: str, texts: Sequence[str]) -> float:
 
 
 def _row_kinds(frame: pd.DataFrame, by: Sequence[str], subtotals: bool, totals: bool) -> list[str]:
+    """Each row's kind: "body", "subtotal" (with ``subtotals``) or "total" (the last row, with ``totals``).
+
+    Subtotal rows carry the grand total's label ("Total", or "Total (all)" when a real segment is called
+    "Total", see :func:`xlseg.schema.totals_label`) in their rolled-up columns; the label is read from the
+    last row, so a real "Total" segment stays a body row.
+    """
     kinds = ["body"] * len(frame)
-    if subtotals:
-        is_sub = (frame[list(by)] == TOTAL_LABEL).any(axis=1).to_numpy()
+    if subtotals and by and len(frame):
+        label = frame[by[0]].iloc[-1]
+        is_sub = (frame[list(by)] == label).any(axis=1).to_numpy()
         kinds = ["subtotal" if s else "body" for s in is_sub]
     if totals and kinds:
         kinds[-1] = "total"
@@ -153,10 +166,23 @@ def breakdown_block(
     if caption:
         text = _users_caption(frame, by, body) if metric == "users" else breakdown_caption(
             frame, by, metric, number_format(metric, frame), confidence, body)
-    rows = _rows(frame, kinds, muted)
-    _mark_significant(frame, rows, kinds, 1 - confidence)
+    shown = _with_shown_lifts(frame)
+    rows = _rows(shown, kinds, muted)
+    _mark_significant(shown, rows, kinds, 1 - confidence)
     return Block(title, columns, len(by), rows, text, _notes(names, confidence, min_size),
                  table_name, conditional, chart_spec)
+
+
+def _with_shown_lifts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every lift column as the sheet shows it (see :func:`xlseg.present.shown_lift`)."""
+    names = list(frame.columns)
+    lifts = [c for c in names if split_stat(c, names)[1] == "lift"]
+    if not lifts:
+        return frame
+    shown = frame.copy()
+    for name in lifts:
+        shown[name] = shown_lift(frame[name].to_numpy(dtype=float, na_value=np.nan))
+    return shown
 
 
 def _mark_significant(frame: pd.DataFrame, rows: list[Row], kinds: Sequence[str], alpha: float) -> None:
@@ -221,12 +247,13 @@ def crosstab_block(
         rows: the row dimension columns.
         column_dimension: the name of the column dimension(s), shown as the spanner over the segments.
         number_format: the cells' format (default: ``#,##0`` for whole numbers, else by size).
-        totals: the last row and the "Total" column are totals (excluded from the colour scale).
+        totals: the last row and the last column ("Total", or "Total (all)" when a row dimension is called
+            "Total") are totals (excluded from the colour scale).
     """
     names = list(frame.columns)
     rows = list(rows)
     headers = header_names(names)
-    segments = [c for c in names if c not in rows and not (totals and c == TOTAL_LABEL and c == names[-1])]
+    segments = [c for c in names if c not in rows and not (totals and c == names[-1])]
     body_values = frame[segments].to_numpy(dtype=float, na_value=np.nan) if segments else np.array([])
     if number_format is None:
         from xlseg.present import decimals_format

@@ -21,7 +21,7 @@ from xlseg.grouping import Level, build_levels, cross
 from xlseg.kernels import Moments, group_sizes
 from xlseg.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
 from xlseg.parallel import map_columns
-from xlseg.schema import TOTAL_LABEL, Role, Table
+from xlseg.schema import TOTAL_LABEL, Role, Table, totals_label
 from xlseg.spec import Dimension, Options, normalize_aggregation, parse_by, parse_metrics
 from xlseg.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
 from xlseg.table import load_table
@@ -52,6 +52,9 @@ def breakdown(
     roles: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per segment of the ``by`` columns, then a totals row labelled "Total".
+
+    When a real segment of any ``by`` column is labelled "Total" (ignoring case), the total and subtotal
+    rows are labelled "Total (all)" instead (see :func:`xlseg.schema.totals_label`).
 
     Args:
         data: a DataFrame, a 2-D list with a header row (as Excel hands a range over), a file path
@@ -164,6 +167,7 @@ class _Breakdown:
         """One row per non-empty group of every shown level, in display order, as a DataFrame."""
         keep = [u > 0 for u in users]
         names = [d.column for d in self.dimensions]
+        total = totals_label(label for s in segments for label in s.labels)
         parts: dict[str, list[np.ndarray]] = {name: [] for name in [*names, "users", *metrics]}
         level_of, codes = [], [[] for _ in names]
         for position, index in enumerate(shown):
@@ -175,7 +179,7 @@ class _Breakdown:
                     parts[name].append(np.asarray(segments[j].labels, dtype=object)[group_codes])
                     codes[j].append(group_codes.astype(float))
                 else:
-                    parts[name].append(np.full(count, TOTAL_LABEL, dtype=object))
+                    parts[name].append(np.full(count, total, dtype=object))
                     codes[j].append(np.full(count, np.inf))  # subtotal and total rows sort after their groups
             parts["users"].append(users[position][rows])
             for metric, per_level in metrics.items():
@@ -311,7 +315,8 @@ def crosstab(
         agg: the aggregation of ``value`` (count, sum, mean, median, rate, min, max, nunique, p1…p99).
         normalize: None, "row", "column" or "all": divide each cell by its row, column or grand total
             (only for count and sum).
-        totals: add a "Total" column and a "Total" row computed from the rows.
+        totals: add a "Total" column and a "Total" row computed from the rows (the row is "Total (all)"
+            when a row segment is itself labelled "Total").
         bins, top, roles: as in :func:`breakdown`.
 
     Returns:
@@ -389,9 +394,10 @@ def _pivot(
     row_keep = np.flatnonzero(row_users > 0)
     column_keep = np.flatnonzero(column_users > 0)
     out: dict[str, object] = {}
+    total_row = totals_label(label for s in row_segments for label in s.labels)
     for j, name in enumerate(row_names):
         labels = np.asarray(row_segments[j].labels, dtype=object)
-        out[name] = list(labels[row_level.codes[j][row_keep]]) + ([TOTAL_LABEL] if totals else [])
+        out[name] = list(labels[row_level.codes[j][row_keep]]) + ([total_row] if totals else [])
     for k in column_keep:
         header = " / ".join(column_segments[j].labels[column_level.codes[j][k]] for j in range(len(column_segments)))
         if header in out or (totals and header == TOTAL_LABEL):  # a real "Total" category must not be overwritten

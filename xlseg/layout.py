@@ -42,7 +42,7 @@ MAX_EXACT_INTEGER = 10**15  # Excel keeps 15 significant digits; larger integers
 # Number formats (Excel codes, understood by LibreOffice too)
 COUNT = "#,##0"
 PERCENT = "0.0%"
-LIFT = '+0%;-0%;0%'
+LIFT = '+0.0%;-0.0%;0.0%'  # the sheet holds 0 for lifts that round to 0.0% (present.shown_lift)
 P_VALUE = '[<0.001]"<0.001";0.000'
 DATE = "yyyy-mm-dd"
 GENERAL = "General"

@@ -16,6 +16,7 @@ import pandas as pd
 from xlseg.layout import COUNT, DATE, GENERAL, LIFT, P_VALUE, PERCENT
 
 STAT_SUFFIXES = ("lo", "hi", "lift", "p")
+LIFT_HALF_UNIT = 0.0005  # half of the 0.1% step the LIFT format shows
 _COUNT_AGGS = ("count", "nunique")
 
 
@@ -36,7 +37,7 @@ def aggregation_of(metric: str) -> str:
 def number_format(name: str, frame: pd.DataFrame) -> str:
     """The Excel number format for an engine output column.
 
-    users and counts ``#,##0``; share, rates and their intervals ``0.0%``; lift ``+0%``; p ``0.000``
+    users and counts ``#,##0``; share, rates and their intervals ``0.0%``; lift ``+0.0%``; p ``0.000``
     (``<0.001`` below); dates ``yyyy-mm-dd``; other numbers with decimals chosen from their size.
     """
     series = frame[name]
@@ -90,13 +91,25 @@ def format_number(value: float, fmt: str) -> str:
     if fmt == PERCENT:
         return f"{value:.1%}"
     if fmt == LIFT:
-        return f"{value:+.0%}"
+        return "0.0%" if abs(value) < LIFT_HALF_UNIT else f"{value:+.1%}"
     if fmt == P_VALUE:
         return "<0.001" if value < 0.001 else f"{value:.3f}"
     if fmt == COUNT:
         return f"{value:,.0f}"
     decimals = fmt.rpartition(".")[2].count("0") if "." in fmt else 0
     return f"{value:,.{decimals}f}"
+
+
+def shown_lift(values: np.ndarray) -> np.ndarray:
+    """Lift values as a result sheet holds them: those that would show as "+0.0%" or "-0.0%" become 0.
+
+    An Excel format picks its section by the sign of the unrounded value, so a lift of -0.0001 (often
+    float noise of a segment at exactly the overall value) would read "-0.0%". Only |lift| below half a
+    display unit is changed, so every cell still shows the engine's value rounded to 0.1%; the numbers
+    :func:`xlseg.breakdown` returns are left as they are.
+    """
+    values = np.asarray(values, dtype=float)
+    return np.where(np.abs(values) < LIFT_HALF_UNIT, 0.0, values)
 
 
 def segment_name(labels: Sequence[object]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -21,6 +22,21 @@ class Role(StrEnum):
 MISSING_LABEL = "(missing)"
 OTHER_LABEL = "Other"
 TOTAL_LABEL = "Total"
+
+
+def totals_label(labels: Iterable[str]) -> str:
+    """The label of total and subtotal rows: "Total", unless a real segment label reads the same.
+
+    A real category "Total" (compared ignoring case and surrounding spaces) makes it "Total (all)", and
+    if that is taken too, "Total (all 2)", "Total (all 3)", …: the first candidate no real label matches,
+    so totals rows can always be found by their label.
+    """
+    taken = {str(label).strip().casefold() for label in labels}
+    candidate, n = TOTAL_LABEL, 1
+    while candidate.casefold() in taken:
+        candidate = f"{TOTAL_LABEL} (all)" if n == 1 else f"{TOTAL_LABEL} (all {n})"
+        n += 1
+    return candidate
 
 
 @dataclass

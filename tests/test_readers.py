@@ -17,7 +17,8 @@ from xlseg.table import load_table
 
 NBSP = "\xa0"
 
-# The range as Excel hands it over (no error values: calamine reads error cells as blanks, see below).
+# The range as Excel hands it over (no error values: the row reader gets them from calamine as blanks;
+# see test_xlsx_header.py for error cells on the fast path).
 ROWS = [
     ["user_id", f"country{NBSP}", "device", "revenue", "converted", "signup", "account", None],
     [1.0, "UK ", "Mobile", 10.5, True, dt.datetime(2024, 3, 1), "1234567890123456", None],
@@ -142,6 +143,7 @@ def test_xlsx_error_cells_read_as_missing(tmp_path):
     table = load_table(path)
     assert table.frame["revenue"].isna().tolist() == [False, True, True]
     assert table.roles["revenue"] == Role.METRIC
+    assert table.notes == load_table(rows).notes == ["2 error cells (#N/A, #DIV/0!) in 'revenue' read as missing"]
 
 
 def test_xlsm_and_sheet_by_name(tmp_path):

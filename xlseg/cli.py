@@ -161,6 +161,7 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
         from xlseg.xlsx_fast import prefetch
 
         prefetch(args.input, args.sheet)  # parse in a thread while pandas & co. import below
+        _check_columns_early(args)  # a misspelt column fails now, not after the read
     from xlseg.report import report
 
     if args.template:
@@ -173,6 +174,20 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
                     title=args.title, progress=log)
     return _write(result, args, log)
+
+
+def _check_columns_early(args: argparse.Namespace) -> None:
+    """Check the columns named by --by, --metric and --crosstab against an Excel INPUT's header row.
+
+    Reads only the header (a few milliseconds, no pandas); when the header can't be read for sure, the names
+    are checked after the full read as for other inputs. The error is the same "column 'x' not found" line.
+    """
+    from xlseg.spec import parse_breakdowns, parse_crosstab, parse_metrics, requested_columns
+    from xlseg.xlsx_header import check_columns
+
+    metrics = parse_metrics("; ".join(args.metric)) if args.metric else []
+    crosstabs = [parse_crosstab(item) for item in args.crosstab or []]
+    check_columns(args.input, args.sheet, requested_columns(parse_breakdowns(args.by) or [], metrics, crosstabs))
 
 
 def _run_demo(args: argparse.Namespace, log: StageLog) -> int:

@@ -10,8 +10,9 @@ Files:
   (see :mod:`xlseg.xlsx_fast`), else with python-calamine directly (measured on a 200,000-row, 8-column
   sheet: 2.2 s against 5.0 s for ``pd.read_excel(engine="calamine")``), which also hands over cells
   exactly like an Excel range: numbers as floats, dates as ``date``/``datetime``, booleans, and
-  ``""`` for blank cells. calamine reads error cells (``#N/A``…) as ``""`` too, so errors in a
-  workbook file are seen as blanks and cannot be counted.
+  ``""`` for blank cells. Error cells (``#N/A``…) arrive as their codes, as in an Excel range, when the
+  fast path reads the sheet (fastexcel lists them); the row reader gets them from calamine as ``""``
+  (python-calamine issue #105), so there they are seen as blanks and cannot be counted.
 - ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
   apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` stays text, numbers are converted only
   when the whole column is numeric. UTF-8 (with or without BOM) is tried first, then Windows-1252; the
@@ -106,7 +107,7 @@ def read_file(path: str | os.PathLike[str], *, sheet: str | int | None = None) -
     if suffix in EXCEL_SUFFIXES:
         typed = xlsx_fast.take(p, sheet)
         if typed is not None:
-            return RawTable(typed.headers, _typed_frame(typed.table))
+            return RawTable(typed.headers, _typed_frame(typed.table, typed.errors))
         return from_rows(read_excel_rows(p, sheet=sheet))
     if sheet is not None:
         raise XlsegError(f"'{p.name}' has no sheets; leave sheet empty for {suffix} files")
@@ -133,13 +134,28 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None) -> list[list[
     return rows
 
 
-def _typed_frame(table: object) -> pd.DataFrame:
-    """Arrow columns as a frame numbered ``0 … n-1``; times in microseconds, as the row reader gives them."""
+def _typed_frame(table: object, errors: dict[int, list[tuple[int, str]]] | None = None) -> pd.DataFrame:
+    """Arrow columns as a frame numbered ``0 … n-1``; times in microseconds, as the row reader gives them.
+
+    ``errors`` (column position → ``(row, code)`` pairs, cells that are null in ``table``) are put back as
+    their codes (``"#N/A"``), as an Excel range hands them over, so the cleaning counts them.
+    """
     frame = table.to_pandas()  # type: ignore[attr-defined]
-    for name in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[name].dtype):
-            frame[name] = frame[name].astype("datetime64[us]")
-    return frame.set_axis(range(frame.shape[1]), axis=1)
+    frame = frame.set_axis(range(frame.shape[1]), axis=1)
+    for position in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[position].dtype):
+            frame[position] = frame[position].astype("datetime64[us]")
+    for position, cells in (errors or {}).items():
+        frame[position] = _with_codes(frame[position], cells)
+    return frame
+
+
+def _with_codes(column: pd.Series, cells: list[tuple[int, str]]) -> pd.Series:
+    """``column`` as objects with the error ``(row, code)`` cells written in (the cells were null)."""
+    values = column.astype(object).to_numpy(copy=True)
+    rows, codes = zip(*cells, strict=True)
+    values[list(rows)] = list(codes)
+    return pd.Series(values, index=column.index, dtype=object)
 
 
 def _sheet_index(names: list[str], sheet: str | int | None, file_name: str) -> int:

@@ -22,9 +22,11 @@ from xlseg.errors import XlsegError
 from xlseg.layout import SheetLayout, assign_names
 from xlseg.names import NameBook
 from xlseg.present import format_number, number_format, segment_name
+from xlseg.readers import EXCEL_SUFFIXES
 from xlseg.schema import Role, Table
-from xlseg.spec import parse_metrics, whole_number
+from xlseg.spec import column_of, parse_breakdowns, parse_crosstab, parse_metrics, requested_columns, whole_number
 from xlseg.table import load_table
+from xlseg.xlsx_header import check_columns
 
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
@@ -109,6 +111,11 @@ def report(
     """
     say = progress or (lambda _message: None)
     source = Path(data) if isinstance(data, (str, os.PathLike)) else None
+    breakdowns = parse_breakdowns(by)
+    metric_list = None if metrics is None else parse_metrics(metrics)
+    crosstab_list = None if crosstabs is None else [parse_crosstab(c) for c in crosstabs]
+    if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
+        check_columns(source, sheet, requested_columns(breakdowns or [], metric_list or [], crosstab_list or []))
     say(f"reading {source.name}" if source else "reading the table")
     table = load_table(data, roles=roles, sheet=sheet)
     if len(table.frame) == 0:
@@ -116,8 +123,8 @@ def report(
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})
-    plan = auto_plan(table, _parse_breakdowns(by), None if metrics is None else parse_metrics(metrics),
-                     None if crosstabs is None else [_parse_crosstab(c) for c in crosstabs])
+    choices = None if breakdowns is None else [Choice(parts, "as requested") for parts in breakdowns]
+    plan = auto_plan(table, choices, metric_list, crosstab_list)
     _check_columns(table, plan)
     sheets: list[SheetLayout] = []
     frames: dict[str, list[pd.DataFrame]] = {}
@@ -166,63 +173,21 @@ def _assign(sheets: list[SheetLayout], book: NameBook, frames: dict[str, list[pd
     return {s.name: frames[o] for s, o in zip(sheets, old, strict=True)}
 
 
-def _parse_breakdowns(by: object) -> list[Choice] | None:
-    if by is None:
-        return None
-    items = [by] if isinstance(by, (str, Mapping)) else list(by)  # type: ignore[call-overload]
-    choices = []
-    for item in items:
-        if isinstance(item, str):
-            parts: list[object] = [p.strip() for p in item.split(",") if p.strip()]
-        elif isinstance(item, Mapping):
-            parts = [dict(item)]
-        else:
-            parts = list(item)
-        if not parts:
-            raise XlsegError("an empty breakdown; name the column(s), e.g. by='geography'")
-        choices.append(Choice(parts, "as requested"))
-    if not choices:
-        raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
-    return choices
-
-
-def _parse_crosstab(item: object) -> tuple[list[object], list[object]]:
-    if isinstance(item, str):
-        rows, sep, cols = item.partition(":")
-        if not sep or not rows.strip() or not cols.strip():
-            raise XlsegError(f"crosstab '{item}' not understood; write it as ROWS:COLUMNS, e.g. geography:device")
-        return [r.strip() for r in rows.split(",") if r.strip()], [c.strip() for c in cols.split(",") if c.strip()]
-    try:
-        rows_item, cols_item = item  # type: ignore[misc]
-    except (TypeError, ValueError):
-        raise XlsegError(f"crosstab {item!r} must be 'rows:columns' or a (rows, columns) pair") from None
-    as_list = (lambda v: [v] if isinstance(v, (str, Mapping)) else list(v))  # noqa: E731
-    return as_list(rows_item), as_list(cols_item)
-
-
 def _check_columns(table: Table, plan: Plan) -> None:
     from xlseg.errors import column_not_found
 
-    wanted = [c for choice in plan.breakdowns for c in choice.columns]
-    wanted += [c for c, _ in plan.metrics]
-    for rows, cols in plan.crosstabs:
-        wanted += [_column(i) for i in [*rows, *cols]]
-    for column in wanted:
+    for column in requested_columns([c.by for c in plan.breakdowns], plan.metrics, plan.crosstabs):
         if column not in table.roles:
             raise column_not_found(column, table.roles)
 
 
-def _column(item: object) -> str:
-    return str(item["column"]) if isinstance(item, Mapping) else str(item)
-
-
 def _label(items: Sequence[object]) -> str:
-    return " / ".join(_column(i) for i in items)
+    return " / ".join(column_of(i) for i in items)
 
 
 def _default_bins(item: object, table: Table, bins: Mapping[str, object]) -> object:
     """Dates without a bin spec by month; numeric columns with many values in quartiles."""
-    column = _column(item)
+    column = column_of(item)
     if column in bins or (isinstance(item, Mapping) and "bins" in item):
         return item
     role = table.roles.get(column)
@@ -258,7 +223,7 @@ def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metric
                     ) -> tuple[SheetLayout, list[pd.DataFrame]]:
     rows = [_default_bins(r, table, bins) for r in rows]
     cols = [_default_bins(c, table, bins) for c in cols]
-    row_names, col_name = [_column(r) for r in rows], _label(cols)
+    row_names, col_name = [column_of(r) for r in rows], _label(cols)
     counts = crosstab(table, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
     base = "_".join(row_names) + "_x_" + col_name.replace(" / ", "_")
     blocks = [crosstab_block(counts, row_names, col_name, title="Users", table_name=base + "_users",

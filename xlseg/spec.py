@@ -259,3 +259,63 @@ class Options:
         if not 0 < self.confidence < 1:
             raise XlsegError("confidence must be a number between 0 and 1, e.g. 0.95")
         self.min_size = whole_number(self.min_size, "min_size")
+
+
+# ----------------------------------------------------------------------- breakdowns and crosstabs
+
+Breakdown = list[object]  # one breakdown's items: column names or dimension dicts
+Crosstab = tuple[list[object], list[object]]
+
+
+def parse_breakdowns(by: object) -> list[Breakdown] | None:
+    """The breakdowns asked for, one item list each; None (auto mode) when ``by`` is None.
+
+    A string is one breakdown (``"geography,device"`` = one breakdown by both); a mapping is one dimension;
+    any other sequence holds one breakdown per item (an item may itself be a list or a dimension dict).
+    """
+    if by is None:
+        return None
+    items = [by] if isinstance(by, (str, Mapping)) else list(by)  # type: ignore[call-overload]
+    breakdowns: list[Breakdown] = []
+    for item in items:
+        if isinstance(item, str):
+            parts: Breakdown = [p.strip() for p in item.split(",") if p.strip()]
+        elif isinstance(item, Mapping):
+            parts = [dict(item)]
+        else:
+            parts = list(item)
+        if not parts:
+            raise XlsegError("an empty breakdown; name the column(s), e.g. by='geography'")
+        breakdowns.append(parts)
+    if not breakdowns:
+        raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
+    return breakdowns
+
+
+def parse_crosstab(item: object) -> Crosstab:
+    """A crosstab as (row items, column items), from ``"rows:columns"`` text or a ``(rows, columns)`` pair."""
+    if isinstance(item, str):
+        rows, sep, cols = item.partition(":")
+        if not sep or not rows.strip() or not cols.strip():
+            raise XlsegError(f"crosstab '{item}' not understood; write it as ROWS:COLUMNS, e.g. geography:device")
+        return [r.strip() for r in rows.split(",") if r.strip()], [c.strip() for c in cols.split(",") if c.strip()]
+    try:
+        rows_item, cols_item = item  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise XlsegError(f"crosstab {item!r} must be 'rows:columns' or a (rows, columns) pair") from None
+    as_list = (lambda v: [v] if isinstance(v, (str, Mapping)) else list(v))  # noqa: E731
+    return as_list(rows_item), as_list(cols_item)
+
+
+def column_of(item: object) -> str:
+    """The column a breakdown or crosstab item names (a name, or a dimension dict's ``"column"``)."""
+    return str(item["column"]) if isinstance(item, Mapping) else str(item)
+
+
+def requested_columns(breakdowns: Sequence[Breakdown], metrics: MetricList, crosstabs: Sequence[Crosstab]
+                      ) -> list[str]:
+    """Every column named by the breakdowns, then the metrics, then the crosstabs (in that order)."""
+    wanted = [column_of(item) for items in breakdowns for item in items]
+    wanted += [column for column, _ in metrics]
+    wanted += [column_of(item) for rows, cols in crosstabs for item in [*rows, *cols]]
+    return wanted

@@ -67,6 +67,9 @@ from xlseg.errors import XlsegError, column_not_found
 from xlseg.parallel import map_columns
 from xlseg.readers import RawTable, from_frame, from_rows, read_file
 from xlseg.schema import Role, Table
+from xlseg.whitespace import ODD_SPACES as _ODD_SPACES
+from xlseg.whitespace import SPACES as _SPACES
+from xlseg.whitespace import squash_spaces
 
 ERROR_CODES = frozenset(
     {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
@@ -78,10 +81,6 @@ FLAG_WORDS = {
 ID_ROWS = 20  # more distinct values than this (and nothing repeated) can make a column an id
 EXCEL_DIGITS = 15
 
-# Every character Python calls whitespace, plus zero-width spaces, written out literally so the same
-# pattern works in Python's re and in pyarrow's RE2 (which pandas uses for str columns).
-_ODD_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != " ") + "\u200b\u2060\ufeff"
-_SPACES = f"[ {_ODD_SPACES}]+"
 _NEEDS_SPACE_FIX = f"[{_ODD_SPACES}]|  |^ | $"
 _NUMBER = r"[+-]?(?:(?:0|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _LONG_DIGITS = rf"[+-]?[0-9]{{{EXCEL_DIGITS + 1},}}"
@@ -265,7 +264,7 @@ def _cell_text(cell: object) -> str:
     if cell is None or (not isinstance(cell, tuple) and pd.isna(cell)):
         return ""
     if isinstance(cell, str):
-        return re.sub(_SPACES, " ", cell).strip()
+        return squash_spaces(cell)
     if isinstance(cell, bool | np.bool_):
         return "TRUE" if cell else "FALSE"
     if isinstance(cell, int | np.integer):

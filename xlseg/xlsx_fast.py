@@ -11,6 +11,13 @@ headers taken from the sheet as they are (no generated names for blank headers, 
 date headers that fastexcel would format its own way). Otherwise :func:`take` returns ``None`` and
 :mod:`xlseg.readers` reads the rows with python-calamine, where every cleaning rule applies as for a range.
 This module imports no pandas: the CLI imports it first.
+
+Error cells (``#N/A``, ``#DIV/0!``…): fastexcel reads them as nulls and lists them, with their position and
+calamine's error kind, in ``to_arrow_with_errors()`` (no slower than ``to_arrow()``). :attr:`TypedSheet.errors`
+hands them on, so :mod:`xlseg.readers` can put the codes back as an Excel range shows them and the cleaning
+counts them. python-calamine's rows show error cells as ``""`` (python-calamine issue #105), so on the row
+reader they stay uncounted blanks. fastexcel itself fails on ``#NAME?`` cells (then the row reader serves),
+and both libraries refuse ``#SPILL!``, ``#CALC!`` and ``#GETTING_DATA`` cells outright.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import os
 import re
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +38,24 @@ logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 _DEDUPED = re.compile(r"^(.*)_(\d+)$")  # fastexcel renames a second "plan" to "plan_1"
 _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# CellError.detail reads "Expected float but got 'Error(Div0)'" (calamine's CellErrorType, Debug-printed)
+_ERROR_DETAIL = re.compile(r"got 'Error\((\w+)\)")
+ERROR_KINDS = {"Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "Ref": "#REF!",
+               "Value": "#VALUE!", "GettingData": "#GETTING_DATA"}
 _pending: dict[tuple[str, object, float], Future[TypedSheet | None]] = {}
 
 
 @dataclass(frozen=True)
 class TypedSheet:
-    """A sheet read as typed columns: the header texts and an Arrow table of the data rows."""
+    """A sheet read as typed columns: the header texts, an Arrow table of the data rows, and its error cells.
+
+    ``errors`` maps a column position to ``(data row, error code)`` pairs (row 0 = first row under the
+    header); those cells are nulls in ``table``.
+    """
 
     headers: list[str]
-    table: Any  # pyarrow.Table
+    table: Any  # pyarrow.Table or RecordBatch
+    errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 def prefetch(path: str | os.PathLike[str], sheet: str | int | None = None) -> None:
@@ -84,10 +100,28 @@ def read_typed(path: Path, sheet: str | int | None = None) -> TypedSheet | None:
         generated = any(column.column_name_from != "looked_up" for column in columns)
         if not headers or generated or _renamed_or_formatted(headers):
             return None
-        return TypedSheet(headers, loaded.to_arrow())
+        table, cell_errors = loaded.to_arrow_with_errors()
+        errors = error_cells(cell_errors.errors if cell_errors is not None else [])
+        return None if errors is None else TypedSheet(headers, table, errors)
     except Exception as exc:  # noqa: BLE001 - any doubt: the row reader reads it and reports problems properly
         logger.debug("fast .xlsx read of %s not used: %s", path, exc)
         return None
+
+
+def error_cells(cell_errors: list[Any]) -> dict[int, list[tuple[int, str]]] | None:
+    """Group fastexcel's ``CellError`` s by column as ``(data row, code)``; None if one is not an error cell.
+
+    With ``dtype_coercion="strict"`` fastexcel only lists error cells, but anything else it might list (a
+    value it could not convert) sends the sheet to the row reader rather than being counted as an error.
+    """
+    errors: dict[int, list[tuple[int, str]]] = {}
+    for cell in cell_errors:
+        match = _ERROR_DETAIL.search(cell.detail)
+        if match is None or match.group(1) not in ERROR_KINDS:
+            return None
+        row, column = cell.offset_position
+        errors.setdefault(column, []).append((row, ERROR_KINDS[match.group(1)]))
+    return errors
 
 
 def _sheet_position(names: list[str], sheet: str | int | None) -> int | None:

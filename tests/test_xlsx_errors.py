@@ -1,0 +1,105 @@
+"""Error cells (#N/A, #DIV/0!…) in .xlsx input: missing values, counted in the notes exactly like a range's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from xlseg import xlsx_fast
+from xlseg.table import load_table
+
+
+def write(path: Path, rows: list[list[object]], *, at: str = "A1") -> Path:
+    """Write ``rows`` with openpyxl (error codes become error cells), the top-left cell at ``at``."""
+    book = openpyxl.Workbook()
+    column, row = openpyxl.utils.cell.coordinate_to_tuple(at)[::-1]
+    for i, values in enumerate(rows):
+        for j, value in enumerate(values):
+            if value is not None:
+                book.active.cell(row + i, column + j, value)
+    book.save(path)
+    return path
+
+
+ERROR_ROWS = [
+    ["user_id", "device", "signup", "converted", "revenue", "broken"],
+    [1.0, "Mobile", dt.datetime(2024, 1, 1), True, 1.5, "#N/A"],
+    [2.0, "#N/A", "#NUM!", "#NULL!", "#DIV/0!", None],
+    [None, None, None, None, None, None],
+    [4.0, "Desktop", dt.datetime(2024, 1, 3), False, 2.0, "#REF!"],
+    [5.0, "Mobile", dt.datetime(2024, 1, 4), True, "#VALUE!", "#DIV/0!"],
+    [6.0, "Desktop", dt.datetime(2024, 1, 5), False, "#N/A", None],
+]
+
+
+def error_cells_in_xml(path: Path) -> Counter[tuple[str, str]]:
+    """Independent count: (column letter, code) of every ``t="e"`` cell in the sheet XML."""
+    with zipfile.ZipFile(path) as book:
+        xml = book.read("xl/worksheets/sheet1.xml").decode()
+    cells = re.findall(r'<c r="([A-Z]+)\d+"[^>]*t="e"[^>]*>(?:<f>[^<]*</f>)?<v>([^<]*)</v>', xml)
+    return Counter(cells)
+
+
+def test_openpyxl_writes_real_error_cells(tmp_path):
+    path = write(tmp_path / "e.xlsx", ERROR_ROWS)
+    book = openpyxl.load_workbook(path)
+    assert sum(cell.data_type == "e" for row in book.active.iter_rows() for cell in row) == 9
+    assert sum(error_cells_in_xml(path).values()) == 9
+
+
+def test_xlsx_error_cells_are_counted_like_a_range(tmp_path):
+    path = write(tmp_path / "e.xlsx", ERROR_ROWS)
+    typed = xlsx_fast.read_typed(path)
+    assert typed is not None  # the fast path lists the errors
+    table, as_range = load_table(path), load_table(ERROR_ROWS)
+    pd.testing.assert_frame_equal(table.frame, as_range.frame)
+    assert table.roles == as_range.roles and table.notes == as_range.notes
+    counted = Counter()
+    for note in table.notes:
+        match = re.match(r"(\d+) error cells? \((.*)\) in '(\w+)' read as missing$", note)
+        if match:
+            counted[match.group(3)] = int(match.group(1))
+    headers = dict(zip("ABCDEF", ERROR_ROWS[0], strict=True))
+    expected = Counter()
+    for (letter, _code), n in error_cells_in_xml(path).items():
+        expected[headers[letter]] += n
+    assert counted == expected == {"device": 1, "signup": 1, "converted": 1, "revenue": 3, "broken": 3}
+
+
+def test_error_cells_stay_missing_and_other_values_are_untouched(tmp_path):
+    path = write(tmp_path / "e.xlsx", ERROR_ROWS)
+    frame = load_table(path).frame
+    assert frame["revenue"].dropna().tolist() == [1.5, 2.0]
+    assert frame["revenue"].isna().tolist() == [False, True, False, True, True]
+    assert frame["signup"].dropna().tolist() == [pd.Timestamp(f"2024-01-0{d}") for d in (1, 3, 4, 5)]
+    assert frame["device"].isna().tolist() == [False, True, False, False, False]
+    assert frame["converted"].isna().tolist() == [False, True, False, False, False]
+    assert len(frame) == 5  # the blank row is dropped; the row of errors is kept, as for a range
+
+
+def test_error_cells_in_a_table_away_from_a1(tmp_path):
+    path = write(tmp_path / "e.xlsx", ERROR_ROWS, at="C3")
+    table, as_range = load_table(path), load_table(ERROR_ROWS)
+    pd.testing.assert_frame_equal(table.frame, as_range.frame)
+    assert table.notes == as_range.notes
+
+
+def test_name_errors_make_fastexcel_step_aside(tmp_path):
+    """fastexcel fails on #NAME? cells; the row reader reads them as blanks (uncounted: python-calamine #105)."""
+    rows = [["device", "revenue"], ["Mobile", 1.0], ["Desktop", "#NAME?"], ["Mobile", 2.0]]
+    path = write(tmp_path / "e.xlsx", rows)
+    assert xlsx_fast.read_typed(path) is None
+    table = load_table(path)
+    assert table.frame["revenue"].isna().tolist() == [False, True, False]
+
+
+def test_error_cells_with_the_prefetch_thread(tmp_path):
+    path = write(tmp_path / "e.xlsx", ERROR_ROWS)
+    xlsx_fast.prefetch(path)
+    assert load_table(path).notes == load_table(ERROR_ROWS).notes

@@ -280,6 +280,27 @@ def test_many_groups_quantiles_match_pandas() -> None:
     assert result["v p10"].iloc[-1] == df["v"].quantile(0.1)
 
 
+@pytest.mark.parametrize("widths", [(3, 4, 5), (200, 3, 2), (130, 300, 2)])
+def test_ids_in_narrow_and_wide_integer_types_match_pandas(widths: tuple[int, int, int]) -> None:
+    """Codes stay int8/int16 where they fit; combined ids must not overflow (130 × 300 × 2 > int16)."""
+    rng = np.random.default_rng(sum(widths))
+    n = 40_000
+    df = pd.DataFrame({name: pd.Series(rng.integers(0, w, n)).map(lambda i, p=name: f"{p}{i:03d}")
+                       for name, w in zip("abc", widths, strict=True)})
+    df.loc[rng.random(n) < 0.02, "a"] = None  # "(missing)" makes the first dimension one label wider
+    df["v"] = rng.normal(10, 3, n)
+    result = xlseg.breakdown(df, ["a", "b", "c"], {"v": ["mean", "sum"]}, subtotals=True)
+    detail = result[(result[["a", "b", "c"]] != "Total").all(axis=1)]
+    keyed = df.fillna({"a": "(missing)"})
+    expected = keyed.groupby(["a", "b", "c"])["v"].agg(["size", "mean", "sum"])
+    got = detail.set_index(["a", "b", "c"]).reindex(expected.index)
+    assert got["users"].tolist() == expected["size"].tolist()
+    np.testing.assert_allclose(got["v mean"], expected["mean"], rtol=1e-12)
+    np.testing.assert_allclose(got["v sum"], expected["sum"], rtol=1e-12)
+    middle = result[(result["a"] != "Total") & (result["b"] != "Total") & (result["c"] == "Total")]
+    assert middle.set_index(["a", "b"])["users"].sort_index().tolist() == keyed.groupby(["a", "b"]).size().tolist()
+
+
 def test_date_metrics_come_back_as_dates() -> None:
     df = pd.DataFrame({"g": ["a", "a", "b"], "signup": pd.to_datetime(["2024-01-01", "2024-01-04", "2023-05-06"])})
     result = xlseg.breakdown(df, "g", {"signup": ["min", "max", "median", "count"]})

@@ -20,6 +20,17 @@ def group_sizes(ids: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(ids, minlength=size).astype(np.int64)
 
 
+def group_sums(ids: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` per group, added in row order (the same additions as ``np.bincount``).
+
+    ``np.add.at`` reads a read-only array in place, where ``np.bincount`` first copies it; pandas hands
+    out read-only views of its columns, so this saves a copy of every metric column.
+    """
+    sums = np.zeros(size)
+    np.add.at(sums, ids, np.asarray(values, dtype=np.float64))  # float64 values take numpy's fast path
+    return sums
+
+
 @dataclass
 class Moments:
     """Per-group count of non-missing values, their sum, the sum of squared deviations from the group mean
@@ -54,14 +65,14 @@ class Moments:
             count = (sizes if sizes is not None else group_sizes(ids, size)).astype(float)
         else:
             count = np.bincount(ids, valid, size)
-        total = np.bincount(ids, filled, size)
+        total = group_sums(ids, size, filled)
         moments = cls(count, total)
         if spread:
             mean = moments.mean()
             deviation = filled - np.nan_to_num(mean)[ids]
             if not all_valid:
                 deviation[missing] = 0.0
-            moments.m2 = np.bincount(ids, deviation * deviation, size)
+            moments.m2 = group_sums(ids, size, deviation * deviation)
         if extremes:
             moments.minimum = np.full(size, np.inf)
             moments.maximum = np.full(size, -np.inf)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from workbook_helpers import table_frame
 
 from xlseg import xlsx_fast
 from xlseg.table import load_table
@@ -103,3 +104,52 @@ def test_error_cells_with_the_prefetch_thread(tmp_path):
     path = write(tmp_path / "e.xlsx", ERROR_ROWS)
     xlsx_fast.prefetch(path)
     assert load_table(path).notes == load_table(ERROR_ROWS).notes
+
+
+NEWER_ERROR_ROWS = [
+    ["device", "revenue", "note"],
+    ["Mobile", 1.5, "ok"],
+    ["Desktop", "#SPILL!", "ok"],
+    ["Mobile", 2.0, "#CALC!"],
+    ["Desktop", 4.0, "ok"],
+    ["Mobile", "#N/A", "ok"],
+]
+
+
+def write_newer_errors(path: Path, at: str = "B2") -> Path:
+    """openpyxl writes only the classic codes as errors; newer ones (#SPILL!, #CALC!) are set by hand."""
+    write(path, NEWER_ERROR_ROWS, at=at)
+    book = openpyxl.load_workbook(path)
+    for row in book.active.iter_rows():
+        for cell in row:
+            if cell.value in ("#SPILL!", "#CALC!"):
+                cell.data_type = "e"
+    book.save(path)
+    return path
+
+
+def test_sheets_calamine_refuses_are_read_with_openpyxl(tmp_path):
+    """python-calamine raises on #SPILL!/#CALC! cells: the sheet is still read, every error counted."""
+    path = write_newer_errors(tmp_path / "spill.xlsx")
+    errors = error_cells_in_xml(path)
+    assert errors[("C", "#SPILL!")] == 1 and errors[("D", "#CALC!")] == 1  # real error cells in the file
+    table, as_range = load_table(path), load_table(NEWER_ERROR_ROWS)
+    pd.testing.assert_frame_equal(table.frame, as_range.frame)
+    assert table.notes == as_range.notes
+    assert any("#SPILL!" in note and "'revenue'" in note for note in table.notes)
+    assert table.frame["revenue"].sum() == 1.5 + 2.0 + 4.0  # the numbers around the errors are untouched
+
+
+def test_cli_reports_on_a_sheet_with_newer_error_codes(tmp_path, capsys):
+    from xlseg.cli import main
+
+    path = write_newer_errors(tmp_path / "spill.xlsx")
+    out = tmp_path / "out.xlsx"
+    assert main(["report", str(path), "-o", str(out), "--by", "device", "--metric", "revenue:sum", "--quiet"]) == 0
+    book = openpyxl.load_workbook(out)
+    frame = table_frame(book["device"], "device").set_index("device")
+    revenue = pd.DataFrame(NEWER_ERROR_ROWS[1:], columns=NEWER_ERROR_ROWS[0])
+    revenue["revenue"] = pd.to_numeric(revenue["revenue"], errors="coerce")  # error codes are missing values
+    expected = revenue.groupby("device")["revenue"].agg(["size", "sum"])
+    assert frame.loc[expected.index, "users"].tolist() == expected["size"].tolist()
+    assert frame.loc[expected.index, "revenue sum"].tolist() == expected["sum"].tolist()

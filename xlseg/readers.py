@@ -12,7 +12,9 @@ Files:
   exactly like an Excel range: numbers as floats, dates as ``date``/``datetime``, booleans, and
   ``""`` for blank cells. Error cells (``#N/A``…) arrive as their codes, as in an Excel range, when the
   fast path reads the sheet (fastexcel lists them); the row reader gets them from calamine as ``""``
-  (python-calamine issue #105), so there they are seen as blanks and cannot be counted.
+  (python-calamine issue #105), so there they are seen as blanks and cannot be counted. A sheet that
+  calamine refuses (newer error codes such as ``#SPILL!`` or ``#CALC!``) is read with openpyxl, which
+  is slower but hands every error over as its code.
 - ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
   apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` stays text, numbers are converted only
   when the whole column is numeric. UTF-8 (with or without BOM) is tried first, then Windows-1252; the
@@ -125,13 +127,49 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None) -> list[list[
     except (CalamineError, OSError, ValueError) as exc:
         raise XlsegError(f"can't read '{path.name}' as an Excel workbook ({exc})") from exc
     try:
-        worksheet = workbook.get_sheet_by_index(_sheet_index(workbook.sheet_names, sheet, path.name))
-        rows = worksheet.to_python()
+        index = _sheet_index(workbook.sheet_names, sheet, path.name)
+        name = workbook.sheet_names[index]
+        try:
+            rows = workbook.get_sheet_by_index(index).to_python()
+        except CalamineError as exc:  # e.g. "Unsupported cell error value '#SPILL!'": newer error codes
+            rows = _openpyxl_rows(path, name, exc)
     finally:
         workbook.close()
     if not rows:
-        raise XlsegError(f"sheet '{worksheet.name}' of '{path.name}' is empty")
+        raise XlsegError(f"sheet '{name}' of '{path.name}' is empty")
     return rows
+
+
+def _openpyxl_rows(path: Path, sheet_name: str, reason: Exception) -> list[list[object]]:
+    """The sheet's used range read with openpyxl (slower, but it reads every error code as its text).
+
+    Used when calamine refuses a sheet; blanks become ``""`` as calamine gives them.
+    """
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            cells = [list(row) for row in workbook[sheet_name].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    except Exception as exc:  # noqa: BLE001 - any failure here is an unreadable sheet, reported in one line
+        raise XlsegError(f"can't read sheet '{sheet_name}' of '{path.name}' ({reason}; openpyxl: {exc})") from exc
+    return _used_range(cells)
+
+
+def _used_range(cells: list[list[object]]) -> list[list[object]]:
+    """Rows and columns from the first to the last non-blank cell, with blanks as ``""``."""
+    filled = [[value is not None and value != "" for value in row] for row in cells]
+    rows = [i for i, row in enumerate(filled) if any(row)]
+    columns = [j for row in filled for j, cell in enumerate(row) if cell]
+    if not rows:
+        return []
+    left, right = min(columns), max(columns) + 1
+    return [
+        [("" if value is None else value) for value in (row + [None] * right)[left:right]]
+        for row in cells[rows[0] : rows[-1] + 1]
+    ]
 
 
 def _typed_frame(table: object, errors: dict[int, list[tuple[int, str]]] | None = None) -> pd.DataFrame:

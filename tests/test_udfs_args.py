@@ -85,3 +85,17 @@ def test_option_errors(text, message):
 def test_engine_kwargs_refuses_options_a_function_does_not_take():
     with pytest.raises(XlsegError, match="SEG_CROSSTAB does not take the option 'compare'"):
         parse_options("compare").engine_kwargs(("bins", "top"), "SEG_CROSSTAB")
+
+
+def test_error_texts_converts_only_int_com_codes_and_keeps_clean_rows():
+    from xlseg.excel_args import error_texts
+
+    spill, calc = -2146826243, -2146826238  # 0x800A0000 + 2045 / 2050, as COM hands them over
+    clean = ["Mobile", 1.0, None]
+    rows = [["device", "revenue", "x"], clean, ["Desktop", spill, float(calc)], [True, 2.0, calc]]
+    out = error_texts(rows)
+    assert out == [["device", "revenue", "x"], clean, ["Desktop", "#SPILL!", float(calc)], [True, 2.0, "#CALC!"]]
+    assert out[1] is clean  # a row without codes is not rebuilt
+    assert rows[2][1] == spill  # the caller's values are not altered
+    assert error_texts([spill, 3.0]) == ["#SPILL!", 3.0]  # a one-column range
+    assert error_texts(spill) == "#SPILL!" and error_texts(True) is True

@@ -67,12 +67,28 @@ def error_texts(rows: object) -> object:
     hands every real number over as a float, so an ``int`` in that range can only be an error.
     """
     if isinstance(rows, list):
-        return [error_texts(item) for item in rows]
+        return [error_texts(item) if _may_hold_errors(item) else item for item in rows]
     if isinstance(rows, int) and not isinstance(rows, bool):
         number = rows - _COM_ERROR_BASE
         if 2000 <= number <= 2300:
             return EXCEL_ERRORS.get(number, "#N/A")
     return rows
+
+
+_COM_ERRORS = frozenset(range(_COM_ERROR_BASE + 2000, _COM_ERROR_BASE + 2301))
+
+
+def _may_hold_errors(item: object) -> bool:
+    """False for a row none of whose cells equals an error code, decided in C by ``set.isdisjoint``.
+
+    A row without errors (nearly every row) is then kept as it is instead of being rebuilt cell by cell.
+    """
+    if not isinstance(item, list):
+        return True
+    try:
+        return not _COM_ERRORS.isdisjoint(item)
+    except TypeError:  # a nested list (unhashable): look inside
+        return True
 
 
 def sentence(message: str) -> str:

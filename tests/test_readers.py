@@ -111,6 +111,44 @@ def test_semicolon_csv_with_bom(tmp_path):
     assert_same_table(load_table(path), load_table(ROWS))
 
 
+EUROPEAN_CSV = """kunde;land;umsatz;anteil;menge;gekauft;version
+1;DE;1.234,50;0,25;1.500;Ja;1,5
+2;FR;-2,75;0,5;2.000;Nein;A
+3;DE;;1;3;ja;2,0
+4;IT;10;0,125;12.000;nein;B
+"""
+
+
+def test_semicolon_csv_reads_decimal_commas_as_excel_writes_them(tmp_path):
+    """A ';' CSV as German/French Excel saves it; pandas with decimal=',' thousands='.' is the reference."""
+    path = tmp_path / "kunden.csv"
+    path.write_text(EUROPEAN_CSV, encoding="utf-8")
+    expected = pd.read_csv(path, sep=";", decimal=",", thousands=".")
+    table = load_table(path)
+    for column in ("umsatz", "anteil", "menge"):
+        assert table.roles[column] == Role.METRIC
+        pd.testing.assert_series_equal(table.frame[column], expected[column].astype(float), check_names=False)
+    assert table.frame["version"].tolist() == ["1,5", "A", "2,0", "B"]  # a label column is left as written
+    assert table.roles["gekauft"] == Role.FLAG
+    assert table.frame["gekauft"].tolist() == [True, False, True, False]
+    assert table.notes == ["read 'umsatz', 'anteil', 'menge' with decimal commas (1.234,5 = 1234.5), "
+                           "as in a ';'-separated Excel file"]
+
+
+def test_semicolon_csv_with_decimal_points_keeps_them(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("id;share;n\nA;0.25;1,5\nB;1.5;2,5\n", encoding="utf-8")
+    table = load_table(path)
+    assert table.frame["share"].tolist() == [0.25, 1.5]  # "1.5" is only a point decimal: no comma reading
+    assert table.frame["n"].tolist() == ["1,5", "2,5"]
+    assert table.notes == []
+
+
+def test_comma_csv_never_reads_decimal_commas(tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["id", "x"], ["A", "1,5"], ["B", "2,5"]])
+    assert load_table(path).frame["x"].tolist() == ["1,5", "2,5"]
+
+
 def test_windows_1252_csv_is_read_with_a_note(tmp_path):
     path = write_csv(tmp_path / "cities.csv", [["city", "n"], ["Zürich", 1.0], ["Orléans", 2.0]], encoding="cp1252")
     table = load_table(path)

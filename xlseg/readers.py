@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from xlseg import xlsx_fast
+from xlseg.csv_numbers import decimal_comma_columns, to_point_decimals
 from xlseg.errors import XlsegError, did_you_mean
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -220,15 +221,23 @@ def _read_csv(path: Path) -> RawTable:
         notes.append(f"read '{path.name}' as Windows-1252 text (it is not UTF-8)")
     if not text.strip():
         raise XlsegError(f"'{path.name}' is empty")
+    separator = _separator(text.partition("\n")[0])
     try:
         cells = pd.read_csv(
-            io.StringIO(text), header=None, dtype=str, sep=_separator(text.partition("\n")[0]),
+            io.StringIO(text), header=None, dtype=str, sep=separator,
             keep_default_na=False, na_values=[""], skip_blank_lines=False,
         )
     except pd.errors.ParserError as exc:
         raise XlsegError(f"can't read '{path.name}' as CSV ({str(exc).strip()})") from exc
-    frame = cells.iloc[1:].reset_index(drop=True)
-    return RawTable(cells.iloc[0].tolist(), frame, text_source=True, notes=notes)
+    headers, frame = cells.iloc[0].tolist(), cells.iloc[1:].reset_index(drop=True)
+    converted = decimal_comma_columns(frame, separator)
+    if converted:
+        frame = frame.copy()
+        for label in converted:
+            frame[label] = to_point_decimals(frame[label])
+        names = ", ".join(f"'{headers[label]}'" for label in converted)
+        notes.append(f"read {names} with decimal commas (1.234,5 = 1234.5), as in a ';'-separated Excel file")
+    return RawTable(headers, frame, text_source=True, notes=notes)
 
 
 def _separator(header_line: str) -> str:

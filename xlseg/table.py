@@ -21,14 +21,16 @@ Cleaning rules
   stays text.
 - **Numbers stored as text** are converted only when every non-blank cell of the column is a number:
   ``12``, ``-3.5``, ``1e3``, ``.5`` and comma thousands separators in groups of three (``1,234.5``).
-  Not numbers: leading zeros (``"007"`` is a code), ``%``, currency signs, decimal commas. Digit strings
+  Not numbers: leading zeros (``"007"`` is a code), ``%``, currency signs, decimal commas (except in a
+  ``;``-separated CSV file, see :mod:`xlseg.csv_numbers`). Digit strings
   longer than 15 digits (Excel keeps 15 significant digits) stay text and make the column an id.
 - **Dates**: datetimes (also ``date`` and pandas ``Timestamp``) and ISO text (``2024-03-01``,
   ``2024-03-01 10:00``) when the whole column is dates. Excel serial numbers (``45352`` →
   2024-03-01, 1900 date system) only in a column declared a date. Time-zone-aware times are converted
   to UTC and the zone dropped.
 - **Flags**: ``True``/``False``, ``TRUE``/``FALSE``, ``Yes``/``No``, ``Y``/``N``, ``1``/``0`` (also
-  ``1.0``/``"1"``), case-insensitive; blanks are NA.
+  ``1.0``/``"1"``), and yes/no or true/false in German, French, Spanish, Portuguese, Italian and Dutch
+  (``Ja``/``Nein``, ``Oui``/``Non``, ``WAHR``/``FALSCH``, ``Sí``/``No``…), case-insensitive; blanks are NA.
 
 Role inference (``roles`` overrides it; a ``category`` column stays a dimension, a ``bool`` column a flag)
 --------------------------------------------------------------------------------------------------------
@@ -74,9 +76,11 @@ from xlseg.whitespace import squash_spaces
 ERROR_CODES = frozenset(
     {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
 )
-FLAG_WORDS = {
+FLAG_WORDS = {  # English, and how Excel users in other languages write yes/no and TRUE/FALSE
     **dict.fromkeys(["true", "yes", "y", "1", "1.0"], True),
     **dict.fromkeys(["false", "no", "n", "0", "0.0"], False),
+    **dict.fromkeys(["ja", "wahr", "oui", "vrai", "sí", "si", "verdadero", "sim", "verdadeiro", "vero", "waar"], True),
+    **dict.fromkeys(["nein", "falsch", "non", "faux", "falso", "não", "nao", "nee", "onwaar"], False),
 }
 ID_ROWS = 20  # more distinct values than this (and nothing repeated) can make a column an id
 EXCEL_DIGITS = 15

@@ -132,3 +132,34 @@ def test_hostile_labels_through_the_whole_report(tmp_path):
     seen = {c.value: c for row in ws.iter_rows() for c in row if c.value in labels}
     assert set(seen) == set(labels)
     assert all(c.data_type == "s" for c in seen.values())
+
+
+def test_chosen_metrics_leave_out_the_breakdown_column(auto, users, tmp_path):
+    _, path = auto
+    got = table_frame(load_workbook(path)["sessions"], "sessions")
+    assert "sessions mean" not in got.columns and "session_length mean" in got.columns
+    asked = report(users, by="sessions", metrics="sessions:mean; converted:rate", crosstabs=[])
+    frame = asked.frames["sessions"][0]
+    assert "sessions mean" in frame.columns  # asked for: kept
+    quartiles = pd.qcut(users["sessions"], 4, duplicates="drop")
+    assert frame["users"].iloc[:-1].sum() == len(users) and len(frame) - 1 <= quartiles.nunique()
+
+
+def test_chart_value_axes_start_at_zero(auto, tmp_path):
+    """Read from the chart XML itself: every chart's value axis has <min val="0"/>."""
+    import re
+    import zipfile
+
+    _, path = auto
+    with zipfile.ZipFile(path) as book:
+        charts = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 5
+    for xml in charts:
+        value_axis = re.search(r"<(?:c:)?valAx>.*?</(?:c:)?valAx>", xml, re.S).group(0)
+        assert re.search(r'<(?:c:)?min val="0(\.0)?"\s*/>', value_axis), value_axis[:300]
+    losses = pd.DataFrame({"team": ["a", "a", "b", "b", "c"], "profit": [-5.0, -3.0, 2.0, 4.0, 1.0]})
+    lossy = report(losses, by="team", metrics="profit:mean", crosstabs=[], min_size=None).to_excel(tmp_path / "l.xlsx")
+    with zipfile.ZipFile(lossy) as book:
+        xml = next(book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/chart"))
+    value_axis = re.search(r"<(?:c:)?valAx>.*?</(?:c:)?valAx>", xml, re.S).group(0)
+    assert not re.search(r"<(?:c:)?min ", value_axis)  # negative bars: the spreadsheet's own axis

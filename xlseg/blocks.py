@@ -160,8 +160,10 @@ def breakdown_block(
             size = {"width_pt": float(min(max(32 * count + 100, 430), 900)), "height_pt": 230.0}
         else:
             size = {"width_pt": 430.0, "height_pt": float(min(max(22 * count + 80, 200), 1000))}
+        plotted = frame[metric].to_numpy(dtype=float, na_value=np.nan)[body]
         chart_spec = ChartSpec("column" if ordered else "bar", f"{metric} by {' / '.join(by)}", header_of[metric],
-                               number_format(metric, frame), placement=placement, **size)
+                               number_format(metric, frame), placement=placement,
+                               axis_from_zero=not bool((plotted < 0).any()), **size)
     text = None
     if caption:
         text = _users_caption(frame, by, body) if metric == "users" else breakdown_caption(

@@ -186,6 +186,9 @@ class ChartSpec:
         width_pt, height_pt: size in points. The anchor (top-left cell) is :meth:`Block.chart_anchor`.
         placement: "right" of the table (level with its header) or "below" it (under the notes), for
             tables too wide to have a chart beside them on a printed page.
+        axis_from_zero: the value axis starts at 0. Bar lengths then compare honestly; a spreadsheet's
+            automatic axis may start just under the smallest bar and make 4.7% look half of 5.2%. Off
+            when a value is negative.
     """
 
     kind: Literal["bar", "column"]
@@ -195,6 +198,7 @@ class ChartSpec:
     width_pt: float = 430.0
     height_pt: float = 220.0
     placement: Literal["right", "below"] = "right"
+    axis_from_zero: bool = True
 
     @property
     def rows_spanned(self) -> int:

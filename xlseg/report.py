@@ -132,8 +132,8 @@ def report(
     for i, choice in enumerate(plan.breakdowns, 1):
         say(f"breakdown {i}/{total}: {' × '.join(choice.columns)}")
         by_items = [_default_bins(item, table, bins) for item in choice.by]
-        frame = breakdown(table, by_items, plan.metrics, bins=bins, top=top, min_size=min_size,
-                          confidence=confidence, intervals=True, compare=True)
+        frame = breakdown(table, by_items, _metrics_for(choice, plan.metrics, chosen=metric_list is None),
+                          bins=bins, top=top, min_size=min_size, confidence=confidence, intervals=True, compare=True)
         ordered = len(by_items) == 1 and (isinstance(by_items[0], Mapping) and "bins" in by_items[0]
                                           or not str(bins.get(choice.columns[0], "top")).startswith("top"))
         sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size, ordered))
@@ -164,6 +164,14 @@ def report(
         if block.table_name:
             block.table_name = book.table(block.table_name)
     return Report([summary, *sheets], renamed, table, source)
+
+
+def _metrics_for(choice: Choice, metrics: list[tuple[str, str]], *, chosen: bool) -> list[tuple[str, str]]:
+    """The metrics of one breakdown: chosen metrics leave out the breakdown's own columns (the mean of
+    sessions by sessions quartile says nothing); metrics the user asked for are kept as asked."""
+    if not chosen:
+        return metrics
+    return [(column, agg) for column, agg in metrics if column not in choice.columns]
 
 
 def _assign(sheets: list[SheetLayout], book: NameBook, frames: dict[str, list[pd.DataFrame]]

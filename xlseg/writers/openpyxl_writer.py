@@ -145,6 +145,8 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
     chart.set_categories(Reference(ws, min_col=cc1, min_row=cr1, max_col=cc2, max_row=cr2))
     chart.y_axis.number_format = spec.number_format
     chart.y_axis.majorGridlines = None
+    if spec.axis_from_zero:
+        chart.y_axis.scaling.min = 0
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     if spec.kind == "bar":

@@ -14,7 +14,8 @@ every string is written with a leading apostrophe, which Excel (COM and Office.j
 text" and does not show or return as part of the value.
 
 Not painted here (xlwings has no engine-neutral API for them): print setup (landscape, fit to page
-width) and the reversed category axis of bar charts (bars run bottom-to-top instead of in table order).
+width), the reversed category axis of bar charts (bars run bottom-to-top instead of in table order) and
+the value axis starting at zero (``ChartSpec.axis_from_zero``; Excel's own axis may start above it).
 """
 
 from __future__ import annotations

@@ -197,3 +197,13 @@ def test_a_row_dimension_named_total_keeps_its_labels():
     assert result.columns.tolist() == ["Total", "x", "y", "Total (all)"]
     assert result["Total"].tolist() == ["a", "b", "Total"]
     assert result["Total (all)"].tolist() == [2, 1, 3]
+
+
+def test_a_column_category_named_total_is_named_after_its_dimension():
+    df = pd.DataFrame({"plan": ["Free", "Pro", "Free", "Pro"], "device": ["Total", "Mobile", "Total", "Total"]})
+    result = xlseg.crosstab(df, "plan", "device")
+    assert result.columns.tolist() == ["plan", "Mobile", "Total (device)", "Total"]
+    expected = pd.crosstab(df["plan"], df["device"], margins=True, margins_name="All")
+    assert result["Total (device)"].tolist() == expected["Total"].tolist()  # the real category
+    assert result["Total"].tolist() == expected["All"].tolist()  # the margin
+    assert result["plan"].tolist() == ["Free", "Pro", "Total"]

@@ -14,6 +14,6 @@ def table_frame(ws, name: str) -> pd.DataFrame:
     below = int("".join(ch for ch in last if ch.isdigit())) + 1
     start_col = ws[first].column
     total = [ws.cell(below, start_col + j).value for j in range(len(rows[0]))]
-    if total[0] == "Total":
-        rows.append(total)
+    if isinstance(total[0], str) and (total[0] == "Total" or total[0].startswith("Total (all")):
+        rows.append(total)  # "Total (all)" when a real segment is called Total
     return pd.DataFrame(rows[1:], columns=rows[0])

@@ -365,7 +365,7 @@ def crosstab(
         if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0
             values[0] = np.where(users[0] == 0, np.nan, values[0])
     return _pivot(values, users, row_level, column_level, row_segments, column_segments,
-                  [d.column for d in row_dims], normalize, totals)
+                  [d.column for d in row_dims], [d.column for d in column_dims], normalize, totals)
 
 
 def _pivot(
@@ -376,6 +376,7 @@ def _pivot(
     row_segments: Sequence[Segments],
     column_segments: Sequence[Segments],
     row_names: list[str],
+    column_names: list[str],
     normalize: str | None,
     totals: bool,
 ) -> pd.DataFrame:
@@ -401,7 +402,7 @@ def _pivot(
     for k in column_keep:
         header = " / ".join(column_segments[j].labels[column_level.codes[j][k]] for j in range(len(column_segments)))
         if header in out or (totals and header == TOTAL_LABEL):  # a real "Total" category must not be overwritten
-            header = f"{header} ({'/'.join(s for s in row_names)})"
+            header = f"{header} ({' / '.join(column_names)})"  # "Total (device)": the device called Total
         out[header] = list(grid[row_keep, k]) + ([column_totals[k]] if totals else [])
     if totals:
         header = TOTAL_LABEL if TOTAL_LABEL not in out else f"{TOTAL_LABEL} (all)"  # a row dimension named "Total"

@@ -374,8 +374,8 @@ def test_serials_are_numbers_unless_declared():
 
 
 def test_declared_date_with_other_text_is_an_error():
-    with pytest.raises(XlsegError, match=r"^'signup' is a date column but holds '03/01/2024' \(data row 2\)"):
-        load_table([["signup"], [45352.0], ["03/01/2024"]], roles={"signup": "date"})
+    with pytest.raises(XlsegError, match=r"^'signup' is a date column but holds '2024/03/01' \(data row 2\)"):
+        load_table([["signup"], [45352.0], ["2024/03/01"]], roles={"signup": "date"})
     with pytest.raises(XlsegError, match=r"holds '-3' \(data row 1\)"):
         load_table([["signup"], [-3.0]], roles={"signup": "date"})
 

@@ -28,6 +28,21 @@ Cleaning rules
   ``2024-03-01 10:00``) when the whole column is dates. Excel serial numbers (``45352`` →
   2024-03-01, 1900 date system) only in a column declared a date. Time-zone-aware times are converted
   to UTC and the zone dropped.
+- **Regional text dates**, as Excel saves them in CSV files (and as text cells or ``pd.read_csv``
+  strings hold them), when every non-blank cell of the column is text in one format: ``31.12.2024``
+  (day first, always), ``31/12/2024`` or ``12/31/2024``; one- or two-digit days and months, four-digit
+  years, optionally a time (``14:05``, ``14:05:09``, ``2:05 PM``). Slash dates are day first when some
+  first part is above 12, month first when some second part is. When no part is above 12
+  (``03/01/2024``) the order comes from the table's other slash-date columns when they agree (also
+  columns not loaded through ``columns``, so a breakdown reads a column like the report does); else the
+  column stays text with a note saying how to declare it: ``roles={"signup": "date:dmy"}`` (or
+  ``"date:mdy"``; ``roles=signup:date:dmy`` in Excel). Dotted dates never decide the order of slash
+  dates. One impossible date (``31.02.2024``, ``25:00``), a second format, or a real date among the
+  text (what Excel leaves after reading day/month text as month/day) keeps the whole column text; in a
+  declared date column it is an error naming the cell. Two-digit years (``31.12.24``) are read only
+  in a declared date column, as Excel reads them (30–99 → 1930–1999, 00–29 → 2000–2029): undeclared,
+  ``2.3.10`` is more likely an app version than 2 March 2010. A note names the format
+  ("read 'signup' as dates (day.month.year)").
 - **Flags**: ``True``/``False``, ``TRUE``/``FALSE``, ``Yes``/``No``, ``Y``/``N``, ``1``/``0`` (also
   ``1.0``/``"1"``), and yes/no or true/false in German, French, Spanish, Portuguese, Italian and Dutch
   (``Ja``/``Nein``, ``Oui``/``Non``, ``WAHR``/``FALSCH``, ``Sí``/``No``…), case-insensitive; blanks are NA.
@@ -38,7 +53,7 @@ Role inference (``roles`` overrides it; a ``category`` column stays a dimension,
    text → **id**.
 2. Real booleans, or values all in the flag vocabulary with exactly two distinct spellings
    (case-insensitive), one true and one false (``Yes``/``No``, ``1``/``0``, …) → **flag**.
-3. All dates (or ISO date text) → **date**.
+3. All dates (or ISO date text), or all regional text dates of one known order → **date**.
 4. Any digit string longer than 15 digits → **id**.
 5. All numbers (or numeric text) → **metric**; except whole numbers that are all distinct, more than
    20 of them, and fill a contiguous range (row numbers, auto-increment keys) → **id**. Distinct
@@ -89,11 +104,15 @@ _NEEDS_SPACE_FIX = f"[{_ODD_SPACES}]|  |^ | $"
 _NUMBER = r"[+-]?(?:(?:0|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _LONG_DIGITS = rf"[+-]?[0-9]{{{EXCEL_DIGITS + 1},}}"
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)?"
+_CLOCK = r"(?: [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: [AaPp][Mm])?)?"  # 14:05, 14:05:09, 2:05 PM, 2:05:09 PM
+DATE_ORDERS = ("dmy", "mdy")  # how slash dates read: 31/12/2024 or 12/31/2024 (declared as "date:dmy")
+_EXCEL_CENTURY_FROM = 30  # two-digit years: 30-99 are 1930-1999, 00-29 are 2000-2029, as Excel reads them
 _ID_NAME = re.compile(r"(?:^|[\s_.\-])(?:id|uuid|guid)$", re.IGNORECASE)
 _CAMEL_ID = re.compile(r"[a-z](?:Id|ID)$")
 _ARROW_FROM = 1000  # distinct text values from which Arrow string methods beat Python's
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_MAX_SERIAL = 2958466  # 10000-01-01
+_CLOCK_DAY = pd.Timestamp("1900-01-01")  # the day strptime gives a time of day alone
 
 
 def load_table(
@@ -112,6 +131,7 @@ def load_table(
         roles: column name -> role (``"dimension"``, ``"metric"``, ``"flag"``, ``"date"``, ``"id"``),
             overriding inference and enforcing the role: a declared flag, metric or date column holding
             something else is an error naming the value and its data row (1 = first row under the header).
+            ``"date:dmy"`` / ``"date:mdy"`` also say how slash dates read (31/12/2024 or 12/31/2024).
         columns: keep only these columns (in table order), so only they are cleaned.
         sheet: sheet name or 0-based index for Excel files (default: the first sheet); an error for
             CSV/Parquet files, ignored for in-memory data.
@@ -126,9 +146,9 @@ def load_table(
         return _retable(data, roles, columns)
     raw = _read(data, sheet)
     headers, header_notes = _header_texts(raw.headers)
-    declared = _declared_roles(roles, headers)
+    declared, orders = _declared_roles(roles, headers)
     wanted = _wanted_positions(headers, columns)
-    cleaned = _clean_columns(raw, headers, declared, wanted)
+    cleaned = _clean_columns(raw, headers, declared, orders, wanted)
     keep_named = set(declared) | set(columns or ())
     dropped_columns = [i for i, c in cleaned.items() if c.is_empty and headers[i] not in keep_named]
     kept = [i for i in wanted if i not in dropped_columns]
@@ -137,12 +157,44 @@ def load_table(
 
 
 def _clean_columns(
-    raw: RawTable, headers: list[str], declared: dict[str, Role], wanted: list[int]
+    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], wanted: list[int]
 ) -> dict[int, _Column]:
     """Clean the wanted columns (in threads for large tables); errors surface in column order."""
-    jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source) for i in wanted}
+    jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source, orders.get(headers[i]))
+            for i in wanted}
     results = map_columns(lambda job: _clean_column(*job), jobs.values(), len(raw.frame))
-    return dict(zip(jobs, results, strict=True))
+    cleaned = dict(zip(jobs, results, strict=True))
+    if any(c.order_question for c in cleaned.values()):
+        _settle_date_orders(raw, headers, declared, orders, cleaned)
+    return cleaned
+
+
+def _settle_date_orders(
+    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], cleaned: dict[int, _Column]
+) -> None:
+    """Read slash dates that fit both day/month and month/day in the order of the table's other slash-date
+    columns (when they agree); otherwise keep them as text with a note, or fail for a declared date column."""
+    known: dict[str, str] = {}  # order -> the first column read in it
+    for i in range(len(headers)):
+        if i in cleaned:
+            order = cleaned[i].date_order
+        elif headers[i]:  # a column not loaded (``columns``): look at its values all the same
+            order = _slash_order_of(raw.frame[i], orders.get(headers[i]))
+        else:
+            continue
+        if order:
+            known.setdefault(order, headers[i])
+    for i, column in cleaned.items():
+        if not column.order_question:
+            continue
+        if len(known) == 1:
+            (order, source), = known.items()
+            cleaned[i] = _clean_column(raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source,
+                                       order, source)
+        elif column.role == Role.DATE:
+            raise XlsegError(column.order_question)
+        else:
+            column.notes.append(column.order_question)
 
 
 # ----------------------------------------------------------------------------------------- inputs
@@ -162,23 +214,35 @@ def _read(data: object, sheet: str | int | None) -> RawTable:
     )
 
 
-def _declared_roles(roles: Mapping[str, str | Role] | None, headers: list[str]) -> dict[str, Role]:
-    """Validate ``roles``: every name must be a column, every role a :class:`Role`."""
-    declared = {}
+def _declared_roles(
+    roles: Mapping[str, str | Role] | None, headers: list[str]
+) -> tuple[dict[str, Role], dict[str, str]]:
+    """Validate ``roles``: every name must be a column, every role a :class:`Role`. Returns the roles and,
+    for dates declared as ``"date:dmy"`` / ``"date:mdy"``, how their slash dates read."""
+    declared, orders = {}, {}
     for name, role in (roles or {}).items():
         if name not in headers:
             raise column_not_found(name, [h for h in headers if h])
-        declared[name] = _as_role(name, role)
-    return declared
+        declared[name], order = _as_role(name, role)
+        if order:
+            orders[name] = order
+    return declared, orders
 
 
-def _as_role(name: str, role: str | Role) -> Role:
-    """Parse a role given as text (any case) or :class:`Role`."""
+def _as_role(name: str, role: str | Role) -> tuple[Role, str | None]:
+    """Parse a role given as text (any case) or :class:`Role`; ``"date:dmy"``/``"date:mdy"`` also give the
+    order of slash dates (31/12/2024 or 12/31/2024)."""
+    text, colon, order = str(role).strip().lower().partition(":")
     try:
-        return Role(str(role).strip().lower())
+        parsed = Role(text.strip())
     except ValueError:
         choices = ", ".join(r.value for r in Role)
-        raise XlsegError(f"unknown role '{role}' for '{name}'; use one of {choices}") from None
+        raise XlsegError(f"unknown role '{role}' for '{name}'; use one of {choices} "
+                         "(date:dmy or date:mdy for dates like 01/02/2024)") from None
+    if colon and (parsed != Role.DATE or order.strip() not in DATE_ORDERS):
+        raise XlsegError(f"unknown role '{role}' for '{name}'; only a date takes an order: date:dmy (31/12/2024) "
+                         "or date:mdy (12/31/2024)")
+    return parsed, order.strip() or None
 
 
 def _wanted_positions(headers: list[str], columns: Sequence[str] | None) -> list[int]:
@@ -196,13 +260,15 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
     if roles is None and columns is None:
         return table
     names = list(table.frame.columns)
-    declared = _declared_roles(roles, names)
+    declared, orders = _declared_roles(roles, names)
     keep = [names[i] for i in _wanted_positions(names, columns)]
     frame, new_roles, notes = table.frame[keep], {}, list(table.notes)
     for name in keep:
         new_roles[name] = declared.get(name, table.roles[name])
         if new_roles[name] != table.roles[name]:
-            column = _clean_column(frame[name], name, new_roles[name], text_source=False)
+            column = _clean_column(frame[name], name, new_roles[name], text_source=False, order=orders.get(name))
+            if column.order_question:
+                raise XlsegError(column.order_question)
             frame = frame.assign(**{name: column.values})
             notes += column.notes
     return Table(frame, new_roles, notes, table.source_rows)
@@ -311,10 +377,22 @@ class _Column:
     notes: list[str] = field(default_factory=list)
     error_cells: np.ndarray | None = None  # bool per row, only when the column had error values
     is_empty: bool = False  # no value and no error in any row
+    date_order: str | None = None  # "dmy"/"mdy": slash dates were read in this order
+    order_question: str | None = None  # slash dates that read either way: the note (or, declared, the error)
 
 
-def _clean_column(series: pd.Series, name: str, declared: Role | None, text_source: bool) -> _Column:
-    """Clean one column, taking a fast path when its dtype already says what it is."""
+def _clean_column(
+    series: pd.Series,
+    name: str,
+    declared: Role | None,
+    text_source: bool,
+    order: str | None = None,
+    order_from: str | None = None,
+) -> _Column:
+    """Clean one column, taking a fast path when its dtype already says what it is.
+
+    ``order`` ("dmy"/"mdy") says how slash dates read: declared, or (``order_from``) taken from another column.
+    """
     natural = _dtype_role(series.dtype)
     if natural == Role.FLAG and declared in (None, Role.FLAG):
         return _finish(pd.array(series, dtype="boolean"), Role.FLAG)
@@ -322,7 +400,7 @@ def _clean_column(series: pd.Series, name: str, declared: Role | None, text_sour
         return _numeric_column(series, name, declared)
     if natural == Role.DATE and declared in (None, Role.DATE):
         return _datetime_column(series, name)
-    return _by_values(series, name, declared or natural, text_source)
+    return _by_values(series, name, declared or natural, text_source, order, order_from)
 
 
 def _dtype_role(dtype: object) -> Role | None:
@@ -536,11 +614,24 @@ def _normalise_spaces(text: pd.Series) -> pd.Series:
     return fixed
 
 
-def _by_values(series: pd.Series, name: str, declared: Role | None, text_source: bool) -> _Column:
+def _by_values(
+    series: pd.Series,
+    name: str,
+    declared: Role | None,
+    text_source: bool,
+    order: str | None = None,
+    order_from: str | None = None,
+) -> _Column:
     """Clean a column through its distinct values, then expand back to rows."""
     codes, d = _distinct(series)
-    role = declared or _infer_role(name, d)
-    values_of, notes = _convert(name, role, d, codes, declared is not None, text_source)
+    text_dates = _text_dates(d, order, short_years=declared == Role.DATE) if declared in (None, Role.DATE) else None
+    role = declared or _infer_role(name, d, text_dates)
+    question = _order_question(name, d, codes, text_dates, declared is not None)
+    if question and role == Role.DATE:  # declared: settled with the other columns, or an error
+        return _Column(series.array, role, order_question=question)
+    if text_dates is not None and text_dates.order and role == Role.DATE:
+        text_dates.order_from = order_from
+    values_of, notes = _convert(name, role, d, codes, declared is not None, text_source, text_dates)
     notes = _value_notes(name, d) + notes
     if role == Role.DIMENSION and _is_clean_categorical(series, d):
         values = series.array
@@ -552,10 +643,13 @@ def _by_values(series: pd.Series, name: str, declared: Role | None, text_source:
     if d.error.any():
         column.error_cells = np.isin(codes, np.flatnonzero(d.error))
         column.is_empty = False
+    if role == Role.DATE and text_dates is not None and text_dates.separator == "/" and text_dates.mask.any():
+        column.date_order = text_dates.order
+    column.order_question = question
     return column
 
 
-def _infer_role(name: str, d: _Distinct) -> Role:
+def _infer_role(name: str, d: _Distinct, text_dates: _TextDates | None = None) -> Role:
     """Role of a column from its distinct values (rules in the module docstring)."""
     present = d.kind != "missing"
     kinds = set(d.kind[present])
@@ -566,6 +660,8 @@ def _infer_role(name: str, d: _Distinct) -> Role:
     if _looks_like_flag(d, present):
         return Role.FLAG
     if kinds <= {"date", "text"} and (d.where("date") | _iso_dates(d)).sum() == present.sum():
+        return Role.DATE
+    if _all_text_dates(d, text_dates) and text_dates.order:
         return Role.DATE
     if kinds <= {"text", "number"} and d.text_matches(_LONG_DIGITS).any():
         return Role.ID
@@ -596,11 +692,168 @@ def _iso_dates(d: _Distinct) -> np.ndarray:
     return mask
 
 
+@dataclass
+class _TextDates:
+    """The text values of a column that are dates in a regional format (31.12.2024, 31/12/2024, 12/31/2024)."""
+
+    separator: str  # "." (always day first) or "/"
+    order: str | None  # "dmy" or "mdy"; None when every value reads both ways (all parts up to 12)
+    mask: np.ndarray  # values (aligned with the distinct values) that are real dates in this format
+    values: np.ndarray | None  # their datetimes (``datetime64[us]``), when the order is known
+    short_years: bool = False  # some values have two-digit years
+    order_from: str | None = None  # the column whose order was taken (this one's values fit either)
+
+    @property
+    def label(self) -> str:
+        """``"day.month.year"``, ``"day/month/year"`` or ``"month/day/year"``."""
+        parts = ("day", "month", "year") if self.order == "dmy" else ("month", "day", "year")
+        return self.separator.join(parts)
+
+
+def _regional_pattern(separator: str, short_years: bool) -> str:
+    """The pattern of a day.month.year / slash date with an optional time (two-digit years when asked)."""
+    year = "(?:[0-9]{4}|[0-9]{2})" if short_years else "[0-9]{4}"
+    sep = re.escape(separator)
+    return f"[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}{year}{_CLOCK}"
+
+
+def _text_dates(d: _Distinct, order: str | None = None, *, short_years: bool = False) -> _TextDates | None:
+    """The column's regional text dates, in the format of its first text value (None when that is not one).
+
+    Dots are always day first. Slashes follow ``order`` when given, else the values: day first when a first
+    part is above 12, month first when a second part is; when no part is above 12 the order stays unknown.
+    Values that are not real dates in the chosen order (``31.02.2024``) are left out of the mask.
+    """
+    text = d.where("text")
+    if not text.any():
+        return None
+    first = d.value[np.flatnonzero(text)[0]]
+    for separator in "./":
+        pattern = _regional_pattern(separator, short_years)
+        if re.fullmatch(pattern, first):
+            break
+    else:
+        return None
+    mask = d.text_matches(pattern).copy()
+    candidates = _text_series(d.value[mask])
+    if separator == ".":
+        order = "dmy"
+    elif order is None:
+        order = _slash_order(candidates)
+    parsed = _parse_regional(candidates, separator, order or "dmy")  # all parts <= 12: valid in either order
+    valid = parsed.notna().to_numpy()
+    mask[np.flatnonzero(mask)[~valid]] = False
+    short = short_years and bool(candidates.str.contains(r"^[0-9]+.[0-9]+.[0-9]{2}(?: |$)").any())
+    values = parsed[valid].to_numpy() if order else None
+    return _TextDates(separator, order, mask, values, short)
+
+
+def _slash_order(text: pd.Series) -> str | None:
+    """``"dmy"`` when some first part is above 12, ``"mdy"`` when some second part is, None when neither.
+
+    When both happen, the order of the first value that tells (so the values of the other order are the
+    ones that do not read as dates).
+    """
+    above_12 = "(?:1[3-9]|[2-9][0-9])/"  # the values matched a slash date, so parts have one or two digits
+    day_first = text.str.contains("^" + above_12).to_numpy(dtype=bool)
+    month_first = text.str.contains("^[0-9]+/" + above_12).to_numpy(dtype=bool)
+    if day_first.any() and month_first.any():
+        return "dmy" if np.argmax(day_first) < np.argmax(month_first) else "mdy"
+    return "dmy" if day_first.any() else "mdy" if month_first.any() else None
+
+
+def _parse_regional(text: pd.Series, separator: str, order: str) -> pd.Series:
+    """Regional date text as ``datetime64[us]`` (NaT where it is not a real date), with exact formats.
+
+    The date parts and the times (``14:05``, ``14:05:09``, ``2:05 PM``, ``2:05:09 PM``) are parsed apart, each
+    on its distinct values: a column of times to the minute has ~200k distinct values but only a few hundred
+    days and 1,440 minutes. Two-digit years are read as Excel does (30-99 are 1930-1999, 00-29 2000-2029).
+    """
+    day_month = ("%d{0}%m{0}" if order == "dmy" else "%m{0}%d{0}").format(separator)
+    has_clock = text.str.contains(" ", regex=False).to_numpy(dtype=bool)
+    days = text.str.replace(" .*", "", regex=True) if has_clock.any() else text
+    day_codes, day_texts = pd.factorize(days)
+    day_texts = _text_series(np.asarray(day_texts, dtype=object))
+    shapes = np.where(day_texts.str.contains("[./][0-9]{2}$").to_numpy(dtype=bool), 1, 0)
+    out = _parse_shapes(day_texts, shapes, [day_month + "%Y", day_month + "%y"]).to_numpy()[day_codes]
+    if has_clock.any():
+        clock_codes, clock_texts = pd.factorize(text.str.replace("^[^ ]* ?", "", regex=True))
+        clock_texts = _text_series(np.asarray(clock_texts, dtype=object))
+        colons = clock_texts.str.count(":").to_numpy()
+        ampm = clock_texts.str.contains("[AaPp][Mm]$").to_numpy(dtype=bool)
+        shapes = np.select([ampm & (colons == 2), ampm, colons == 2, colons == 1], [4, 3, 2, 1], 0)
+        clocks = _parse_shapes(clock_texts, shapes, ["", "%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"])
+        out = out + (clocks - _CLOCK_DAY).to_numpy()[clock_codes]
+    return pd.Series(out, index=text.index)
+
+
+def _parse_shapes(texts: pd.Series, shapes: np.ndarray, formats: list[str]) -> pd.Series:
+    """``texts`` parsed with ``formats[shape]`` each (``""``: an empty time, midnight); NaT where invalid."""
+    out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us]")
+    for shape in np.unique(shapes):
+        rows = shapes == shape
+        if not formats[shape]:
+            out[rows] = _CLOCK_DAY
+            continue
+        parsed = pd.to_datetime(texts[rows], format=formats[shape], errors="coerce").astype("datetime64[us]")
+        if formats[shape].endswith("%y"):
+            late = parsed.dt.year >= 2000 + _EXCEL_CENTURY_FROM
+            parsed[late] = parsed[late] - pd.DateOffset(years=100)
+        out[rows] = parsed.to_numpy()
+    return out
+
+
+def _all_text_dates(d: _Distinct, text_dates: _TextDates | None) -> bool:
+    """Every non-blank value is text and a regional date."""
+    present = d.kind != "missing"
+    return text_dates is not None and bool(present.any()) and bool((text_dates.mask == present).all())
+
+
+def _slash_order_of(series: pd.Series, order: str | None) -> str | None:
+    """The order of a column's slash dates when the whole column is slash dates and tells it (else None)."""
+    text_like = pd.api.types.is_object_dtype(series.dtype) or isinstance(series.dtype, pd.StringDtype)
+    if not text_like or series.isna().all():
+        return None
+    first = series.loc[series.first_valid_index()]  # cheap look before factorizing a column not loaded
+    # (a blank first cell, "" after squashing spaces, proves nothing: look at the whole column then)
+    if not isinstance(first, str) or not re.fullmatch(_regional_pattern("/", False) + "|", squash_spaces(first)):
+        return None
+    _, d = _distinct(series)
+    text_dates = _text_dates(d, order)
+    if text_dates is None or text_dates.separator != "/" or not _all_text_dates(d, text_dates):
+        return None
+    return text_dates.order
+
+
+def _order_question(
+    name: str, d: _Distinct, codes: np.ndarray, text_dates: _TextDates | None, declared: bool
+) -> str | None:
+    """For slash dates that read either way (``01/02/2024``), the note or error saying how to declare them."""
+    if text_dates is None or text_dates.order or not text_dates.mask.any():
+        return None
+    if not declared and not _all_text_dates(d, text_dates):
+        return None
+    row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(text_dates.mask)))[0])
+    example = d.value[codes[row]]
+    how = (f"declare the order: roles={{'{name}': 'date:dmy'}} (day first) or 'date:mdy' (month first); "
+           f"in Excel roles={name}:date:dmy")
+    if declared:
+        return (f"'{name}' is a date column but '{example}' (data row {row + 1}) reads as day/month or "
+                f"month/day, and no value tells which; {how}")
+    return f"'{name}' holds dates that read as day/month or month/day (like '{example}'); kept as text: {how}"
+
+
 # ---------------------------------------------------------------------------------- conversions
 
 
 def _convert(
-    name: str, role: Role, d: _Distinct, codes: np.ndarray, declared: bool, text_source: bool
+    name: str,
+    role: Role,
+    d: _Distinct,
+    codes: np.ndarray,
+    declared: bool,
+    text_source: bool,
+    text_dates: _TextDates | None = None,
 ) -> tuple[object, list[str]]:
     """Per-distinct-value results for ``role`` (aligned with ``d.raw``), and notes.
 
@@ -611,7 +864,7 @@ def _convert(
     elif role == Role.FLAG:
         values, bad, notes = _to_flag(d)
     elif role == Role.DATE:
-        values, bad, notes = _to_date(name, d, serials=declared, text_source=text_source)
+        values, bad, notes = _to_date(name, d, serials=declared, text_source=text_source, text_dates=text_dates)
     else:
         values, bad, notes = _to_labels(name, d, role)
     if bad.any():
@@ -652,9 +905,10 @@ def _to_flag(d: _Distinct) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray
 
 
 def _to_date(
-    name: str, d: _Distinct, *, serials: bool, text_source: bool
+    name: str, d: _Distinct, *, serials: bool, text_source: bool, text_dates: _TextDates | None = None
 ) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, list[str]]:
-    """Datetimes, ISO text and (when ``serials``) Excel serial numbers as ``datetime64[us]``."""
+    """Datetimes, ISO text, regional text dates (``text_dates``, when their order is known) and (when
+    ``serials``) Excel serial numbers as ``datetime64[us]``."""
     out = pd.Series(pd.NaT, index=range(len(d.value)), dtype="datetime64[us]")
     notes: list[str] = []
     dates, iso = d.where("date"), _iso_dates(d)
@@ -666,6 +920,11 @@ def _to_date(
         out[iso] = pd.to_datetime(_text_series(d.value[iso]), format="ISO8601").to_numpy()
         if not text_source:
             notes.append(f"'{name}' held dates as text; converted")
+    regional = np.zeros(len(d.value), dtype=bool)
+    if text_dates is not None and text_dates.order and text_dates.mask.any():
+        regional = text_dates.mask
+        out[regional] = text_dates.values
+        notes.append(_regional_note(name, text_dates))
     numbers = d.where("number") & serials
     if numbers.any():
         days = d.value[numbers].astype(float)
@@ -673,8 +932,19 @@ def _to_date(
         numbers[np.flatnonzero(numbers)[~valid]] = False
         out[numbers] = _from_serials(days[valid])
         notes.append(f"'{name}' held Excel date serial numbers; converted to dates")
-    bad = (d.kind != "missing") & ~(dates | iso | numbers)
+    bad = (d.kind != "missing") & ~(dates | iso | regional | numbers)
     return out.array, bad, notes
+
+
+def _regional_note(name: str, text_dates: _TextDates) -> str:
+    """``read 'signup' as dates (day.month.year)``, and where the order or the century came from."""
+    extra = ""
+    if text_dates.order_from:
+        extra += f", as in '{text_dates.order_from}': its own values read either way"
+    if text_dates.short_years:
+        first = _EXCEL_CENTURY_FROM
+        extra += f"; two-digit years {first}-99 as 19.., 00-{first - 1} as 20.., as Excel reads them"
+    return f"read '{name}' as dates ({text_dates.label}{extra})"
 
 
 def _datetimes(values: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -749,7 +1019,7 @@ def _misfit(name: str, role: Role, d: _Distinct, codes: np.ndarray, bad: np.ndar
     fix = {
         Role.FLAG: "use TRUE/FALSE, Yes/No or 1/0",
         Role.METRIC: "use numbers, or declare it a dimension",
-        Role.DATE: "use dates, ISO text like 2024-03-01, or Excel date numbers",
+        Role.DATE: "use dates, text like 2024-03-01, 31.12.2024 or 12/31/2024, or Excel date numbers",
     }[role]
     return XlsegError(f"'{name}' is a {role.value} column but holds '{shown}' (data row {row + 1}); {fix}")
 

@@ -262,7 +262,7 @@ def test_top_through_breakdown_all_spellings() -> None:
 
 
 def test_keep_top_on_segments_directly() -> None:
-    segments = Segments(np.array([0, 1, 1, 2, 2, 2, 3]), ["x", "y", "z", MISSING])
+    segments = Segments(np.array([0, 1, 1, 2, 2, 2, 3]), ["x", "y", "z", MISSING], missing=True)
     top = keep_top(segments, 1)
     assert top.labels == ["z", "Other", MISSING]
     assert top.codes.tolist() == [1, 1, 1, 0, 0, 0, 2]

@@ -32,6 +32,20 @@ class Segments:
 
     codes: np.ndarray
     labels: list[str]
+    missing: bool = False  # the last label is the segment of missing values (see :func:`missing_label`)
+
+
+def missing_label(labels: list[str]) -> str:
+    """The label of the missing-values segment: "(missing)", unless a real value is already called that.
+
+    A category literally named "(missing)" keeps its name; the blanks are then "(missing value)" (or
+    "(missing value 2)" …), so the two never share a row label or get folded together.
+    """
+    taken = set(labels)
+    if MISSING_LABEL not in taken:
+        return MISSING_LABEL
+    candidates = (f"(missing value{'' if n == 1 else f' {n}'})" for n in range(1, len(taken) + 2))
+    return next(label for label in candidates if label not in taken)
 
 
 def segment(series: pd.Series, dimension: Dimension) -> Segments:
@@ -60,7 +74,7 @@ def _with_missing(codes: np.ndarray, labels: list[str]) -> Segments:
     if missing.any():
         dtype = np.promote_types(codes.dtype, smallest_int(len(labels)))
         codes = np.where(missing, np.array(len(labels), dtype=dtype), codes.astype(dtype, copy=False))
-        labels = [*labels, MISSING_LABEL]
+        return Segments(codes, [*labels, missing_label(labels)], missing=True)
     return Segments(codes, labels)
 
 
@@ -116,9 +130,14 @@ def _format_numbers(values: np.ndarray) -> list[str]:
     return [repr(float(v)) for v in values]
 
 
+LONG_NUMBER = 1e15  # from here on numbers are shown in Python's shortest form (1e+308, not 309 digits)
+
+
 def _plain(value: float, decimals: int) -> str:
     if not math.isfinite(value):
         return str(value)
+    if abs(value) >= LONG_NUMBER:
+        return repr(float(value)).removesuffix(".0")
     text = f"{value:.{decimals}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -171,7 +190,7 @@ def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
     else:
         bins = _edge_bins(binning.edges)
     codes = _assign(values, bins)
-    integers = bool(np.all(finite == np.round(finite)))
+    integers = bool(np.all(finite == np.round(finite))) and float(np.abs(finite).max()) < LONG_NUMBER
     return _drop_empty(_with_missing(codes, _bin_labels(bins, integers)))
 
 
@@ -201,8 +220,9 @@ def _width_bins(values: np.ndarray, count: int) -> list[_Bin]:
     low, high = float(values.min()), float(values.max())
     if low == high:
         return [_Bin(low, high, True, True)]
-    edges = np.linspace(low, high, count + 1)
-    edges[-1] = high
+    steps = np.linspace(0.0, 1.0, count + 1)
+    edges = low * (1 - steps) + high * steps  # not low + (high - low) * steps: high - low overflows near ±1.8e308
+    edges[0], edges[-1] = low, high
     return [
         _Bin(float(a), float(b), True, i == count - 1) for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
     ]
@@ -259,14 +279,17 @@ def _drop_empty(segments: Segments) -> Segments:
     if used.all():
         return segments
     new_code = np.cumsum(used) - 1
-    return Segments(new_code[segments.codes], [lab for lab, u in zip(segments.labels, used, strict=True) if u])
+    labels = [lab for lab, u in zip(segments.labels, used, strict=True) if u]
+    return Segments(new_code[segments.codes], labels, missing=segments.missing)  # the missing segment has rows
 
 
 def keep_top(segments: Segments, top: int) -> Segments:
-    """Keep the ``top`` largest segments (ties: display order), fold the rest into "Other"; "(missing)" stays."""
+    """Keep the ``top`` largest segments (ties: display order), fold the rest into "Other"; the missing segment
+    stays as it is (a category literally named "(missing)" is an ordinary category)."""
     counts = np.bincount(segments.codes, minlength=len(segments.labels))
+    values = len(segments.labels) - 1 if segments.missing else len(segments.labels)
     # a category already called "Other" is folded together with the rest
-    real = [i for i, lab in enumerate(segments.labels) if lab not in (MISSING_LABEL, OTHER_LABEL)]
+    real = [i for i in range(values) if segments.labels[i] != OTHER_LABEL]
     if len(real) <= top:
         return segments
     kept = set(sorted(real, key=lambda i: (-counts[i], i))[:top])
@@ -275,7 +298,7 @@ def keep_top(segments: Segments, top: int) -> Segments:
     mapping = np.full(len(segments.labels), other, dtype=np.int64)
     for new, old in enumerate(i for i in real if i in kept):
         mapping[old] = new
-    if MISSING_LABEL in segments.labels:
-        new_labels.append(MISSING_LABEL)
-        mapping[segments.labels.index(MISSING_LABEL)] = len(new_labels) - 1
-    return Segments(mapping[segments.codes], new_labels)
+    if segments.missing:
+        new_labels.append(segments.labels[-1])
+        mapping[-1] = len(new_labels) - 1
+    return Segments(mapping[segments.codes], new_labels, missing=segments.missing)

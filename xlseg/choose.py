@@ -90,9 +90,17 @@ def choose_dimensions(table: Table) -> tuple[list[Choice], list[str]]:
                               f"'{column}' in quartiles (4 groups of about equal size): the first numeric column."))
     if len(choices) > MAX_BREAKDOWNS:
         for extra in choices[MAX_BREAKDOWNS:]:
-            skipped.append(f"{extra.why.split(':')[0]} left out: at most {MAX_BREAKDOWNS} breakdowns in auto mode.")
+            skipped.append(f"{_subject(extra)} left out: at most {MAX_BREAKDOWNS} breakdowns in auto mode.")
         choices = choices[:MAX_BREAKDOWNS]
     return choices, skipped
+
+
+def _subject(choice: Choice) -> str:
+    """What a choice's reason is about: ``'device'`` of ``"'device': a text column with 3 values."``.
+
+    The reason follows the last ``": "`` (reasons hold none), so a column name with a colon stays whole.
+    """
+    return choice.why.rsplit(": ", 1)[0]
 
 
 def choose_metrics(table: Table) -> tuple[list[tuple[str, str]], list[str]]:

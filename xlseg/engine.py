@@ -24,7 +24,7 @@ from xlseg.parallel import map_columns
 from xlseg.schema import TOTAL_LABEL, Role, Table, totals_label
 from xlseg.spec import Dimension, Options, normalize_aggregation, parse_by, parse_metrics
 from xlseg.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
-from xlseg.table import load_table
+from xlseg.table import load_table, rates_as_flags
 
 COMPARABLE = ("mean", "rate")  # aggregations that get intervals, lift and tests
 MAX_CROSSTAB_CELLS = 5_000_000
@@ -87,12 +87,15 @@ def breakdown(
     clash = next((d.column for d in dimensions if d.column in outputs), None)
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
-    table = _load(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs])
+    table = _load(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
+                  [c for c, agg in pairs if agg == "rate"])
     return _Breakdown(table, dimensions, pairs, options).frame()
 
 
-def _load(data: object, roles: Mapping[str, str] | None, columns: list[str]) -> Table:
-    return load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
+def _load(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = ()) -> Table:
+    """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values."""
+    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
+    return rates_as_flags(table, [c for c in rates if c not in (roles or {})])
 
 
 @dataclass
@@ -335,7 +338,7 @@ def crosstab(
     if overlap:
         raise XlsegError(f"column '{sorted(overlap)[0]}' is both a row and a column of the crosstab")
     needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
-    table = _load(data, roles, needed)
+    table = _load(data, roles, needed, [value] if value and agg == "rate" else [])
     n = len(table.frame)
     if n == 0:
         raise XlsegError("the table has no data rows to segment")

@@ -106,6 +106,13 @@ def cell_value(value: object, what: str = "a label") -> CellValue:
     return clean_text(str(value), what)
 
 
+def _line(text: str | None) -> str | None:
+    """A title or caption as one line a worksheet can hold: line breaks become spaces and other control
+    characters (from column names, labels or a user's title) U+FFFD as in every other cell, so openpyxl
+    never raises ``IllegalCharacterError`` on them."""
+    return None if text is None else " ".join(clean_text(text, "a title").split())
+
+
 def _datetime(value: object) -> dt.datetime | None:
     if type(value).__name__ == "datetime64":
         import pandas as pd
@@ -243,6 +250,10 @@ class Block:
     left: int = 1
 
     def __post_init__(self) -> None:
+        self.title, self.caption = _line(self.title), _line(self.caption)
+        self.notes = [clean_text(note, "a note") for note in self.notes]
+        if self.chart is not None:
+            self.chart.title = _line(self.chart.title) or ""
         seen: set[str] = set()
         for column in self.columns:
             key = column.name.casefold()
@@ -428,6 +439,8 @@ class SheetLayout:
     gap: int = 2
 
     def __post_init__(self) -> None:
+        self.title = _line(self.title) or ""
+        self.subtitle = _line(self.subtitle)
         self.arrange()
 
     def arrange(self) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 from xlseg.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
 from xlseg.choose import Choice, Plan, auto_plan, distinct_count
 from xlseg.engine import breakdown, crosstab
-from xlseg.errors import XlsegError
+from xlseg.errors import XlsegError, column_not_found
 from xlseg.layout import SheetLayout, assign_names
 from xlseg.names import NameBook
 from xlseg.present import format_number, number_format, segment_name
@@ -114,15 +114,19 @@ def report(
     breakdowns = parse_breakdowns(by)
     metric_list = None if metrics is None else parse_metrics(metrics)
     crosstab_list = None if crosstabs is None else [parse_crosstab(c) for c in crosstabs]
+    requested = requested_columns(breakdowns or [], metric_list or [], crosstab_list or [])
     if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
-        check_columns(source, sheet, requested_columns(breakdowns or [], metric_list or [], crosstab_list or []))
+        check_columns(source, sheet, requested)
     say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet)
+    table = load_table(data, roles=roles, sheet=sheet, keep=requested)  # a named blank column: one "(missing)"
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})
+    for column in bins:  # a misspelt --bins column would otherwise be ignored without a word
+        if column not in table.roles:
+            raise column_not_found(column, table.roles)
     choices = None if breakdowns is None else [Choice(parts, "as requested") for parts in breakdowns]
     plan = auto_plan(table, choices, metric_list, crosstab_list)
     _check_columns(table, plan)

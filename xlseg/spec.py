@@ -16,6 +16,7 @@ Grammar of the strings:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ BASIC_AGGREGATIONS = ("mean", "median", "sum", "min", "max", "count", "nunique",
 PERIODS = ("day", "week", "month", "quarter", "year")
 _AGG_ALIASES = {"avg": "mean", "average": "mean", "distinct": "nunique", "n": "count"}
 _PERCENTILE = re.compile(r"^p(\d{1,2})$")
+MAX_BINS = 1000  # quantile and equal-width bins; more would not fit a readable sheet (and width:1e9 would hang)
 
 
 def normalize_aggregation(name: str) -> str:
@@ -132,13 +134,10 @@ def parse_bins(spec: object) -> Binning:
     text = str(spec).strip().lower()
     if text in PERIODS:
         return Binning("period", period=text)
-    match = re.fullmatch(r"(q|quantile|quantiles|width|equal|top)\s*[:=]?\s*(\d+)", text)
+    match = re.fullmatch(r"(q|quantile|quantiles|width|equal|top)\s*[:=]?\s*(-?\d+)", text)
     if match:
         kind = {"q": "quantile", "quantiles": "quantile", "equal": "width"}.get(match.group(1), match.group(1))
-        count = int(match.group(2))
-        if count < 1:
-            raise XlsegError(f"bin spec '{spec}' needs a count of at least 1")
-        return Binning(kind, count=count)
+        return Binning(kind, count=_bin_count(spec, kind, int(match.group(2))))
     if text.startswith("edges"):
         text = text.partition(":")[2] or text.partition("=")[2]
     parts = [p for p in re.split(r"[,;\s]+", text) if p]
@@ -149,6 +148,15 @@ def parse_bins(spec: object) -> Binning:
     )
 
 
+def _bin_count(spec: object, kind: str, count: int) -> int:
+    """The count of a ``q4`` / ``width:5`` / ``top:5`` spec, checked: at least 1, at most :data:`MAX_BINS` bins."""
+    if count < 1:
+        raise XlsegError(f"bin spec '{spec}' needs a count of at least 1")
+    if kind != "top" and count > MAX_BINS:
+        raise XlsegError(f"bin spec '{spec}' asks for {count:,} bins; use at most {MAX_BINS:,}, e.g. q10 or width:20")
+    return count
+
+
 def _edges_binning(values: Sequence[object], original: object) -> Binning:
     try:
         edges = tuple(float(v) for v in values)
@@ -156,6 +164,11 @@ def _edges_binning(values: Sequence[object], original: object) -> Binning:
         raise XlsegError(
             f"bin spec '{original}' not understood; custom edges must be numbers like 18,25,35"
         ) from None
+    if not all(math.isfinite(e) for e in edges):
+        raise XlsegError(
+            f"bin edges {original} must be finite numbers; the bins below the first edge and from the last"
+            " edge up are added already"
+        )
     if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
         raise XlsegError(f"bin edges {original} must be increasing numbers")
     return Binning("edges", edges=edges)

@@ -121,6 +121,7 @@ def load_table(
     roles: Mapping[str, str | Role] | None = None,
     columns: Sequence[str] | None = None,
     sheet: str | int | None = None,
+    keep: Sequence[str] = (),
 ) -> Table:
     """Clean ``data`` into a :class:`Table` (see the module docstring for every rule).
 
@@ -135,6 +136,8 @@ def load_table(
         columns: keep only these columns (in table order), so only they are cleaned.
         sheet: sheet name or 0-based index for Excel files (default: the first sheet); an error for
             CSV/Parquet files, ignored for in-memory data.
+        keep: columns to keep even when every cell is blank (as columns named in ``columns`` or ``roles``
+            are), without selecting them: a report keeps the columns it was asked to segment by.
 
     Raises:
         XlsegError: unknown column or role, blank or duplicate header (both columns are named), a value
@@ -149,7 +152,7 @@ def load_table(
     declared, orders = _declared_roles(roles, headers)
     wanted = _wanted_positions(headers, columns)
     cleaned = _clean_columns(raw, headers, declared, orders, wanted)
-    keep_named = set(declared) | set(columns or ())
+    keep_named = set(declared) | set(columns or ()) | set(keep)
     dropped_columns = [i for i, c in cleaned.items() if c.is_empty and headers[i] not in keep_named]
     kept = [i for i in wanted if i not in dropped_columns]
     _check_headers(headers, kept)
@@ -272,6 +275,30 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
             frame = frame.assign(**{name: column.values})
             notes += column.notes
     return Table(frame, new_roles, notes, table.source_rows)
+
+
+def rates_as_flags(table: Table, rate_columns: Sequence[str]) -> Table:
+    """``table`` with each column asked for as a rate read as a flag when its values are all yes/no words.
+
+    Inference makes a flag only of two spellings (rule 2), so a converted column that is TRUE for every
+    user (or 0 for every user) is a dimension (or a metric); asked for its rate, it is declared a flag here
+    instead of failing with "not a flag column". Other columns are left for the "no rate" error.
+    """
+    frame = table.frame
+    flags = {name: "flag" for name in dict.fromkeys(rate_columns)
+             if name in table.roles and table.roles[name] != Role.FLAG and _only_flag_values(frame[name])}
+    return _retable(table, flags, None) if flags else table
+
+
+def _only_flag_values(series: pd.Series) -> bool:
+    """Every present value is a flag word (``TRUE``, ``No``, ``1`` …) or the number 0 or 1; at least one."""
+    present = series.dropna()
+    if present.empty:
+        return False
+    if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present.dtype):
+        return bool(present.isin((0, 1)).all())
+    words = pd.unique(present.astype(str).str.lower())
+    return all(word in FLAG_WORDS for word in words)
 
 
 # ---------------------------------------------------------------------------------------- headers

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import xlseg
 from xlseg.errors import XlsegError
 from xlseg.schema import Role, Table
 from xlseg.table import load_table
@@ -558,3 +559,20 @@ def test_threaded_cleaning_reports_the_first_bad_column(monkeypatch):
     rows = [["a", "b"], ["maybe", "x"], ["Yes", "y"]]
     with pytest.raises(XlsegError, match="'a' is a flag column"):
         load_table(rows, roles={"a": "flag", "b": "flag"})
+
+
+def test_infinite_numbers_are_missing_with_a_note_and_the_input_is_untouched():
+    """Excel holds no infinity: ±inf (a DataFrame, or text beyond float range) is a missing value, counted."""
+    df = pd.DataFrame({"g": list("aabbc"), "r": [1.0, np.inf, 2.0, -np.inf, 3.0]})
+    before = df.copy()
+    table = load_table(df)
+    assert table.notes == ["2 infinite values in 'r' read as missing"]
+    pd.testing.assert_frame_equal(df, before)
+    result = xlseg.breakdown(df, "g", "r:mean,sum")
+    finite = df.assign(r=df["r"].replace([np.inf, -np.inf], np.nan))
+    expected = finite.groupby("g")["r"].agg(["mean", "sum"])
+    assert result["r mean"].iloc[:-1].tolist() == expected["mean"].tolist()
+    assert result["r sum"].iloc[-1] == finite["r"].sum()
+    from_text = load_table([["g", "r"], ["a", "1e400"], ["b", "2"]])
+    assert from_text.frame["r"].isna().tolist() == [True, False]
+    assert "1 infinite value in 'r' read as missing" in from_text.notes

@@ -99,3 +99,10 @@ def test_error_texts_converts_only_int_com_codes_and_keeps_clean_rows():
     assert rows[2][1] == spill  # the caller's values are not altered
     assert error_texts([spill, 3.0]) == ["#SPILL!", 3.0]  # a one-column range
     assert error_texts(spill) == "#SPILL!" and error_texts(True) is True
+
+
+def test_a_range_without_a_header_row_says_so():
+    from xlseg import udfs
+
+    message = udfs.SEG_BREAKDOWN([[None, None], [None, None]], "device")
+    assert message == "Column 'device' not found: the table has no column names; its first row must be the header."

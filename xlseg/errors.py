@@ -26,7 +26,9 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 def column_not_found(name: str, columns: Iterable[str]) -> XlsegError:
     """Build the standard "column not found" error with a suggestion."""
-    cols = [str(c) for c in columns]
+    cols = [str(c) for c in columns if str(c)]
+    if not cols:
+        return XlsegError(f"column '{name}' not found: the table has no column names; its first row must be the header")
     hint = did_you_mean(name, cols)
     if not hint:
         shown = ", ".join(f"'{c}'" for c in cols[:8]) + (", …" if len(cols) > 8 else "")

@@ -451,13 +451,23 @@ def _finish(values: object, role: Role, notes: list[str] | None = None) -> _Colu
 def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> _Column:
     """A numeric dtype column: metric, or a 0/1 flag or an id when inferred."""
     values = series.to_numpy(dtype="float64", na_value=np.nan)
+    infinite = np.isinf(values)
+    notes = []
+    if infinite.any():
+        values = np.where(infinite, np.nan, values)  # a new array: the caller's data stay as they are
+        notes.append(_infinite_note(int(infinite.sum()), name))
     if declared is None:
         stats = _NumberStats.of(values)
         if _id_like(name) or _is_row_number(values, stats):
             return _finish(_number_ids(series, values), Role.ID)
         if _is_zero_one(values, stats):
-            return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG)
-    return _finish(values, Role.METRIC)
+            return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG, notes)
+    return _finish(values, Role.METRIC, notes)
+
+
+def _infinite_note(count: int, name: str) -> str:
+    """Excel holds no infinite number: ±inf are read as missing, and said so."""
+    return f"{_plural(count, 'infinite value')} in '{name}' read as missing"
 
 
 @dataclass
@@ -660,6 +670,10 @@ def _by_values(
         text_dates.order_from = order_from
     values_of, notes = _convert(name, role, d, codes, declared is not None, text_source, text_dates)
     notes = _value_notes(name, d) + notes
+    if role == Role.METRIC and np.isinf(values_of).any():  # numeric text beyond float range ("1e400")
+        infinite = np.isinf(values_of)
+        values_of = np.where(infinite, np.nan, values_of)
+        notes.append(_infinite_note(int(d.cells[infinite].sum()), name))
     if role == Role.DIMENSION and _is_clean_categorical(series, d):
         values = series.array
     elif role == Role.DIMENSION:

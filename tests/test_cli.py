@@ -97,3 +97,13 @@ def test_console_script_and_light_import(tmp_path):
     done = subprocess.run([sys.executable, "-m", "xlseg.cli", "report", str(tmp_path / "no.csv"), "-o",
                            str(tmp_path / "x.xlsx")], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.startswith("xlseg: error: file not found")
+
+
+def test_nothing_to_segment_names_the_cli_option(tmp_path, capsys):
+    path = tmp_path / "one.csv"
+    path.write_text("id,device\n1,Mobile\n", encoding="utf-8")
+    assert main(["report", str(path), "-o", str(tmp_path / "out.xlsx")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["xlseg: error: nothing to report: no column to segment by; "
+                   "name one (--by COLUMN, or by='column' in Python)"]
+    assert not (tmp_path / "out.xlsx").exists()

@@ -148,7 +148,7 @@ def report(
         sheets.append(layout)
         frames[layout.name] = tables
     if not sheets:
-        raise XlsegError("nothing to report: no column to segment by; name one with by='column'")
+        raise XlsegError("nothing to report: no column to segment by; name one (--by COLUMN, or by='column' in Python)")
     book = NameBook()
     summary_name = book.sheet("Summary")
     renamed = _assign(sheets, book, frames)

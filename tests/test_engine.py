@@ -5,6 +5,8 @@ Every figure is checked against a computation written here with plain pandas / s
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -381,3 +383,13 @@ def test_error_aggregation_that_does_not_fit_the_column_role() -> None:
     message = _error(data=df, by="g", metrics={"signup": "sum"})
     assert message.startswith("'signup' is a date column;") and "median" in message and "percentile" in message
     assert xlseg.breakdown(df, "g", {"signup": ["p25", "min"]})["signup p25"].notna().all()
+
+
+def test_a_metric_column_without_values_says_so() -> None:
+    df = pd.DataFrame({"g": ["a", "b"], "h": ["x", "y"], "empty": [None, None]})
+    message = "'empty' has no values (every cell is blank), so it has no mean"
+    with pytest.raises(XlsegError, match=re.escape(message)):
+        xlseg.breakdown(df, "g", "empty:mean")
+    with pytest.raises(XlsegError, match=re.escape(message)):
+        xlseg.crosstab(df, "g", "h", "empty", "mean")
+    assert xlseg.breakdown(df, "g", "empty:count")["empty count"].tolist() == [0, 0, 0]

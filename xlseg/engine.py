@@ -120,7 +120,7 @@ class _Breakdown:
         by_column = _by_column(self.pairs)
         for column, aggs in by_column.items():
             for agg in aggs:
-                check_aggregation(column, self.table.roles[column], agg)
+                _check(self.table, column, agg)
 
         def aggregate(column: str) -> list[ColumnResult]:
             series, role = self.table.frame[column], self.table.roles[column]
@@ -226,6 +226,16 @@ class _Breakdown:
     def _sort_key(self, values: np.ndarray) -> np.ndarray:
         key = values if self.options.ascending else -values
         return np.where(np.isnan(key), np.inf, key)  # missing values sort last
+
+
+def _check(table: Table, column: str, agg: str) -> None:
+    """:func:`check_aggregation`, except that a column without any value says so (its role is only a guess)."""
+    try:
+        check_aggregation(column, table.roles[column], agg)
+    except XlsegError:
+        if table.frame[column].isna().all():
+            raise XlsegError(f"'{column}' has no values (every cell is blank), so it has no {agg}") from None
+        raise
 
 
 def _by_column(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -362,7 +372,7 @@ def crosstab(
         values = [u.astype(np.int64) for u in users]
     else:
         role = table.roles[value]
-        check_aggregation(value, role, agg)
+        _check(table, value, agg)
         results = aggregate_column(table.frame[value], role, [agg], groupings, spread=False, sizes=cell_sizes)
         values = [_as_output(r.values[agg], role, agg) for r in results]
         if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from xlseg.cli import main
 from xlseg.engine import breakdown
 from xlseg.errors import XlsegError
-from xlseg.report import report
+from xlseg.reporting import report
 from xlseg.spec import parse_bins
 from xlseg.udfs import SEG_BINS, SEG_BREAKDOWN
 

@@ -17,7 +17,7 @@ from workbook_helpers import table_frame
 from xlseg.demo import make_users
 from xlseg.errors import XlsegError
 from xlseg.excel_args import parse_options
-from xlseg.report import report
+from xlseg.reporting import report
 from xlseg.schema import Role
 from xlseg.table import load_table
 

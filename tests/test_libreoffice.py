@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from xlseg.demo import make_users
 from xlseg.engine import breakdown, crosstab
-from xlseg.report import report
+from xlseg.reporting import report
 from xlseg.schema import Role, Table
 
 pytestmark = [

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 import xlseg
-from xlseg.report import report
+from xlseg.reporting import report
 
 # device -> (users, converted): overall rate 0.2; lifts +0.01%, -0.01%, 0, ±0.4%, ±15%
 SEGMENTS = {"a": (50_000, 10_001), "b": (50_000, 9_999), "c": (20_000, 4_000), "d": (10_000, 2_300),

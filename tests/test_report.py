@@ -13,7 +13,7 @@ from workbook_helpers import table_frame
 from xlseg.demo import make_users
 from xlseg.engine import breakdown, crosstab
 from xlseg.errors import XlsegError
-from xlseg.report import report
+from xlseg.reporting import report
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +163,22 @@ def test_chart_value_axes_start_at_zero(auto, tmp_path):
         xml = next(book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/chart"))
     value_axis = re.search(r"<(?:c:)?valAx>.*?</(?:c:)?valAx>", xml, re.S).group(0)
     assert not re.search(r"<(?:c:)?min ", value_axis)  # negative bars: the spreadsheet's own axis
+
+
+def test_xlseg_report_stays_the_function_after_any_import(users):
+    """The module is xlseg.reporting: importing it can't replace xlseg.report (the function) with a module."""
+    import xlseg
+    import xlseg.cli  # noqa: F401 - imports the report module as the CLI does
+    import xlseg.reporting  # noqa: F401
+
+    assert callable(xlseg.report) and xlseg.report is report
+    first = xlseg.report(users.head(300), by="device", crosstabs=[])
+    assert callable(xlseg.report)
+    assert first.frames["device"][0]["users"].iloc[-1] == 300
+
+
+def test_unused_bins_are_named_on_the_summary(users, tmp_path):
+    path = report(users, by="device", bins={"sessions": "q4"}, crosstabs=[]).to_excel(tmp_path / "r.xlsx")
+    summary = load_workbook(path)["Summary"]
+    text = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "Bins for 'sessions' (q4) not used: no breakdown segments by 'sessions' (add --by sessions)." in text

@@ -21,7 +21,7 @@ from xlseg.demo import make_users
 from xlseg.engine import breakdown
 from xlseg.errors import XlsegError
 from xlseg.names import is_valid_sheet_name, is_valid_table_name
-from xlseg.report import report
+from xlseg.reporting import report
 from xlseg.templates import fill_template, template_problems
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 import xlseg
 from xlseg.blocks import breakdown_block, crosstab_block
-from xlseg.report import report
+from xlseg.reporting import report
 from xlseg.schema import totals_label
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlseg import report as report_module
+from xlseg import reporting as report_module
 from xlseg import xlsx_fast
 from xlseg.cli import main
 from xlseg.errors import XlsegError
-from xlseg.report import report
+from xlseg.reporting import report
 from xlseg.table import load_table
 from xlseg.xlsx_header import check_columns, header_names
 

@@ -24,7 +24,7 @@ if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
 
     from xlseg.demo import make_users
     from xlseg.layout import Block, Column, Row, SheetLayout
-    from xlseg.report import report
+    from xlseg.reporting import report
     from xlseg.writers.openpyxl_writer import write_workbook
     from xlseg.writers.xlwings_writer import add_sheets
 

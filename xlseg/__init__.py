@@ -20,8 +20,8 @@ _EXPORTS = {
     "breakdown": "xlseg.engine",
     "crosstab": "xlseg.engine",
     "load_table": "xlseg.table",
-    "report": "xlseg.report",
-    "Report": "xlseg.report",
+    "report": "xlseg.reporting",
+    "Report": "xlseg.reporting",
     "Table": "xlseg.schema",
     "Role": "xlseg.schema",
     "XlsegError": "xlseg.errors",
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from xlseg.demo import make_users
     from xlseg.engine import breakdown, crosstab
     from xlseg.errors import XlsegError
-    from xlseg.report import Report, report
+    from xlseg.reporting import Report, report
     from xlseg.schema import Role, Table
     from xlseg.table import load_table
 

@@ -162,7 +162,7 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
 
         prefetch(args.input, args.sheet)  # parse in a thread while pandas & co. import below
         _check_columns_early(args)  # a misspelt column fails now, not after the read
-    from xlseg.report import report
+    from xlseg.reporting import report
 
     if args.template:
         from xlseg.templates import check_template_path
@@ -192,7 +192,7 @@ def _check_columns_early(args: argparse.Namespace) -> None:
 
 def _run_demo(args: argparse.Namespace, log: StageLog) -> int:
     from xlseg.demo import make_users
-    from xlseg.report import report
+    from xlseg.reporting import report
 
     log(f"generating {args.rows:,} demo users")
     users = make_users(args.rows, seed=args.seed)

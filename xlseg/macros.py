@@ -29,14 +29,14 @@ import xlwings as xw
 
 from xlseg.errors import XlsegError
 from xlseg.excel_args import error_texts, is_blank, parse_options, sentence
-from xlseg.report import report
+from xlseg.reporting import report
 from xlseg.writers.xlwings_writer import add_sheets
 
 logger = logging.getLogger(__name__)
 
 CONFIG_SHEET = "xlseg"
 MARK_PREFIX = "xlseg_"
-#: Settings the xlseg sheet may hold (the keys of :func:`xlseg.report.report` the macro passes on).
+#: Settings the xlseg sheet may hold (the keys of :func:`xlseg.reporting.report` the macro passes on).
 MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title")
 _sub = getattr(xw, "sub", xw.script)  # xlwings Server's decorators have no ``sub``
 

@@ -130,6 +130,7 @@ def report(
     choices = None if breakdowns is None else [Choice(parts, "as requested") for parts in breakdowns]
     plan = auto_plan(table, choices, metric_list, crosstab_list)
     _check_columns(table, plan)
+    plan.reasons += _unused_bins(bins, plan)
     sheets: list[SheetLayout] = []
     frames: dict[str, list[pd.DataFrame]] = {}
     total = len(plan.breakdowns) + len(plan.crosstabs)
@@ -191,6 +192,15 @@ def _check_columns(table: Table, plan: Plan) -> None:
     for column in requested_columns([c.by for c in plan.breakdowns], plan.metrics, plan.crosstabs):
         if column not in table.roles:
             raise column_not_found(column, table.roles)
+
+
+def _unused_bins(bins: Mapping[str, object], plan: Plan) -> list[str]:
+    """Lines for the Summary naming bins that no breakdown or crosstab uses (a forgotten --by, or a shared
+    settings list), so that they are not ignored without a word."""
+    used = {column_of(item) for choice in plan.breakdowns for item in choice.by}
+    used |= {column_of(item) for rows, cols in plan.crosstabs for item in [*rows, *cols]}
+    return [f"Bins for '{column}' ({spec}) not used: no breakdown segments by '{column}' (add --by {column})."
+            for column, spec in bins.items() if column not in used]
 
 
 def _label(items: Sequence[object]) -> str:

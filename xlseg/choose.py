@@ -89,10 +89,20 @@ def choose_dimensions(table: Table) -> tuple[list[Choice], list[str]]:
         choices.append(Choice([{"column": column, "bins": "q4"}],
                               f"'{column}' in quartiles (4 groups of about equal size): the first numeric column."))
     if len(choices) > MAX_BREAKDOWNS:
-        for extra in choices[MAX_BREAKDOWNS:]:
-            skipped.append(f"{_subject(extra)} left out: at most {MAX_BREAKDOWNS} breakdowns in auto mode.")
+        skipped.append(_left_out([_subject(extra) for extra in choices[MAX_BREAKDOWNS:]]))
         choices = choices[:MAX_BREAKDOWNS]
     return choices, skipped
+
+
+LISTED_LEFT_OUT = 8  # columns named in the one "left out" line; the rest are counted
+
+
+def _left_out(subjects: list[str]) -> str:
+    """One Summary line for the breakdowns beyond the auto-mode limit (a wide table has dozens)."""
+    named = ", ".join(subjects[:LISTED_LEFT_OUT])
+    more = len(subjects) - LISTED_LEFT_OUT
+    rest = f" and {more} more" if more > 0 else ""
+    return f"Left out: {named}{rest}: at most {MAX_BREAKDOWNS} breakdowns in auto mode (name others with --by)."
 
 
 def _subject(choice: Choice) -> str:

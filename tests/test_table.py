@@ -576,3 +576,29 @@ def test_infinite_numbers_are_missing_with_a_note_and_the_input_is_untouched():
     from_text = load_table([["g", "r"], ["a", "1e400"], ["b", "2"]])
     assert from_text.frame["r"].isna().tolist() == [True, False]
     assert "1 infinite value in 'r' read as missing" in from_text.notes
+
+
+def test_arrow_tables_and_polars_frames_are_read_like_the_pandas_frame():
+    """Anything exporting an Arrow stream (pyarrow Table, polars DataFrame) gives the pandas frame's table."""
+    import pyarrow as pa
+
+    users = xlseg.make_users(400, seed=5)
+    expected = load_table(users)
+    for data in [pa.Table.from_pandas(users, preserve_index=False)] + _polars_frames(users):
+        table = load_table(data)
+        assert table.roles == expected.roles
+        pd.testing.assert_frame_equal(table.frame, expected.frame, check_dtype=False)
+        assert xlseg.breakdown(data, "device")["users"].tolist() == xlseg.breakdown(users, "device")["users"].tolist()
+
+
+def _polars_frames(users: pd.DataFrame) -> list[object]:
+    try:
+        import polars as pl
+    except ImportError:  # polars is an optional benchmark baseline; the pyarrow Table covers the interface
+        return []
+    return [pl.from_pandas(users)]
+
+
+def test_an_unknown_input_type_names_it():
+    with pytest.raises(XlsegError, match=r"^can't read a dict as a table; pass a range's values"):
+        load_table({"a": [1]})

@@ -127,7 +127,8 @@ def load_table(
 
     Args:
         data: an Excel range's values (list of rows, header first; a flat list is one column), a
-            DataFrame (not modified; its index is not used), a path to a .csv/.xlsx/.xlsm/.parquet
+            DataFrame (not modified; its index is not used), anything exporting an Arrow stream (a polars
+            DataFrame, a pyarrow Table), a path to a .csv/.xlsx/.xlsm/.parquet
             file, or a :class:`Table` (returned as is unless ``roles``/``columns`` are given).
         roles: column name -> role (``"dimension"``, ``"metric"``, ``"flag"``, ``"date"``, ``"id"``),
             overriding inference and enforcing the role: a declared flag, metric or date column holding
@@ -211,10 +212,21 @@ def _read(data: object, sheet: str | int | None) -> RawTable:
         return read_file(Path(data), sheet=sheet)
     if isinstance(data, list | tuple):
         return from_rows(data)
+    if hasattr(data, "__arrow_c_stream__"):  # polars / pyarrow / duckdb tables: the Arrow PyCapsule interface
+        return from_frame(_arrow_frame(data))
+    module = type(data).__module__.split(".")[0]
+    kind = type(data).__name__ if module == "builtins" else f"{module}.{type(data).__name__}"
     raise XlsegError(
-        f"can't read a {type(data).__name__} as a table; pass a range's values (rows with a header row), "
-        "a DataFrame or a .csv/.xlsx/.parquet path"
+        f"can't read a {kind} as a table; pass a range's values (rows with a header row), a pandas or polars "
+        "DataFrame, a pyarrow Table or a .csv/.xlsx/.parquet path"
     )
+
+
+def _arrow_frame(data: object) -> pd.DataFrame:
+    """A pandas DataFrame from any object that exports an Arrow stream (text as pandas' ``str`` columns)."""
+    import pyarrow as pa
+
+    return pa.table(data).to_pandas()
 
 
 def _declared_roles(

@@ -92,12 +92,27 @@ def test_error_cells_in_a_table_away_from_a1(tmp_path):
 
 
 def test_name_errors_make_fastexcel_step_aside(tmp_path):
-    """fastexcel fails on #NAME? cells; the row reader reads them as blanks (uncounted: python-calamine #105)."""
+    """fastexcel fails on #NAME? cells; the row reader (calamine gives blanks, python-calamine #105) gets the
+    codes back from the sheet XML, so they are counted like a range's."""
     rows = [["device", "revenue"], ["Mobile", 1.0], ["Desktop", "#NAME?"], ["Mobile", 2.0]]
     path = write(tmp_path / "e.xlsx", rows)
     assert xlsx_fast.read_typed(path) is None
     table = load_table(path)
     assert table.frame["revenue"].isna().tolist() == [False, True, False]
+    assert table.notes == load_table(rows).notes == ["1 error cell (#NAME?) in 'revenue' read as missing"]
+
+
+def test_row_reader_counts_error_cells_like_a_range(tmp_path):
+    """A mixed-type column sends the sheet to the row reader; its error cells are still counted."""
+    rows = [row + [value] for row, value in zip(ERROR_ROWS, ["mixed", 1.0, "text", None, 2.0, "x", 3.0],
+                                                   strict=True)]
+    path = write(tmp_path / "e.xlsx", rows, at="B2")
+    assert xlsx_fast.read_typed(path) is None  # the mixed column: fastexcel steps aside
+    table, as_range = load_table(path), load_table(rows)
+    pd.testing.assert_frame_equal(table.frame, as_range.frame)
+    assert table.notes == as_range.notes
+    counted = sum(int(note.split()[0]) for note in table.notes if "error cell" in note)
+    assert counted == sum(error_cells_in_xml(path).values()) == 9
 
 
 def test_error_cells_with_the_prefetch_thread(tmp_path):

@@ -61,6 +61,15 @@ def header_names(path: str | os.PathLike[str], sheet: str | int | None = None) -
     return names
 
 
+def sheet_part(book: zipfile.ZipFile, sheet: str | int | None) -> str | None:
+    """The zip path of a worksheet's XML (sheet = name, 0-based index or None for the first), or None when
+    it can't be found for sure."""
+    try:
+        return _sheet_part(book, sheet)
+    except (_Doubt, KeyError, ValueError, IndexError, ParseError):
+        return None
+
+
 def _sheet_part(book: zipfile.ZipFile, sheet: str | int | None) -> str:
     """The zip path of the sheet's XML (sheet = name, 0-based index or None for the first)."""
     workbook = _office_document(book)

@@ -171,3 +171,12 @@ def test_options_validate() -> None:
             Options(confidence=bad)
     with pytest.raises(XlsegError, match="min_size"):
         Options(min_size=-1)
+
+
+@pytest.mark.parametrize("spec", [4, "4", " 10 "])
+def test_one_bare_number_is_not_guessed(spec):
+    """=SEG_BINS(D2:D501, 4): quartiles, widths or a cut at 4? The message offers all three."""
+    with pytest.raises(XlsegError, match=r"is one number; use q(4|10) for .* groups of equal size, width:"):
+        parse_bins(spec)
+    number = str(spec).strip()
+    assert parse_bins(f"edges:{number}").edges == (float(number),)  # said explicitly, it is a cut

@@ -138,9 +138,13 @@ def parse_bins(spec: object) -> Binning:
     if match:
         kind = {"q": "quantile", "quantiles": "quantile", "equal": "width"}.get(match.group(1), match.group(1))
         return Binning(kind, count=_bin_count(spec, kind, int(match.group(2))))
-    if text.startswith("edges"):
+    prefixed = text.startswith("edges")
+    if prefixed:
         text = text.partition(":")[2] or text.partition("=")[2]
     parts = [p for p in re.split(r"[,;\s]+", text) if p]
+    if not prefixed and len(parts) == 1 and re.fullmatch(r"[0-9]+", parts[0]):  # =SEG_BINS(D2:D501, 4)
+        raise XlsegError(f"bin spec '{spec}' is one number; use q{parts[0]} for {parts[0]} groups of equal size, "
+                         f"width:{parts[0]} for equal widths or edges:{parts[0]} to cut at {parts[0]}")
     if parts and re.search(r"\d", text):  # numbers: custom edges; anything else (a typo like "mnth"): the list
         return _edges_binning(parts, original=spec)
     raise XlsegError(

@@ -8,7 +8,7 @@ xlwings writer) and whose :meth:`Report.to_excel` writes a new .xlsx atomically 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,12 +124,10 @@ def report(
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})
-    for column in bins:  # a misspelt --bins column would otherwise be ignored without a word
-        if column not in table.roles:
-            raise column_not_found(column, table.roles)
+    _check_columns(table, bins)  # a misspelt --bins column would otherwise be ignored without a word
     choices = None if breakdowns is None else [Choice(parts, "as requested") for parts in breakdowns]
     plan = auto_plan(table, choices, metric_list, crosstab_list)
-    _check_columns(table, plan)
+    _check_columns(table, requested_columns([c.by for c in plan.breakdowns], plan.metrics, plan.crosstabs))
     plan.reasons += _unused_bins(bins, plan)
     sheets: list[SheetLayout] = []
     frames: dict[str, list[pd.DataFrame]] = {}
@@ -186,10 +184,9 @@ def _assign(sheets: list[SheetLayout], book: NameBook, frames: dict[str, list[pd
     return {s.name: frames[o] for s, o in zip(sheets, old, strict=True)}
 
 
-def _check_columns(table: Table, plan: Plan) -> None:
-    from xlseg.errors import column_not_found
-
-    for column in requested_columns([c.by for c in plan.breakdowns], plan.metrics, plan.crosstabs):
+def _check_columns(table: Table, columns: Iterable[str]) -> None:
+    """The usual "column not found" error for the first of ``columns`` the table does not have."""
+    for column in columns:
         if column not in table.roles:
             raise column_not_found(column, table.roles)
 
@@ -197,8 +194,7 @@ def _check_columns(table: Table, plan: Plan) -> None:
 def _unused_bins(bins: Mapping[str, object], plan: Plan) -> list[str]:
     """Lines for the Summary naming bins that no breakdown or crosstab uses (a forgotten --by, or a shared
     settings list), so that they are not ignored without a word."""
-    used = {column_of(item) for choice in plan.breakdowns for item in choice.by}
-    used |= {column_of(item) for rows, cols in plan.crosstabs for item in [*rows, *cols]}
+    used = set(requested_columns([choice.by for choice in plan.breakdowns], [], plan.crosstabs))
     return [f"Bins for '{column}' ({spec}) not used: no breakdown segments by '{column}' (add --by {column})."
             for column, spec in bins.items() if column not in used]
 

@@ -168,3 +168,18 @@ def test_cli_reports_on_a_sheet_with_newer_error_codes(tmp_path, capsys):
     expected = revenue.groupby("device")["revenue"].agg(["size", "sum"])
     assert frame.loc[expected.index, "users"].tolist() == expected["size"].tolist()
     assert frame.loc[expected.index, "revenue sum"].tolist() == expected["sum"].tolist()
+
+
+def test_error_scan_reads_any_attribute_order_formulas_and_chunk_edges(monkeypatch):
+    """The XML as other writers lay it out: t before r, a formula before the value, a chunk cut mid-row."""
+    import io
+
+    from xlseg import xlsx_errors
+
+    xml = (b'<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+           b'<row r="2"><c t="e" s="3" r="B2"><v>#N/A</v></c><c r="C2"><v>1</v></c></row>'
+           b'<row r="3"><c r="AB3" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="D3" t="e"><f t="shared" si="0"/>'
+           b"<v>#REF!</v></c></row></sheetData>")
+    monkeypatch.setattr(xlsx_errors, "_CHUNK", 17)  # many small chunks, cut inside cells and rows
+    found = xlsx_errors._scan(io.BytesIO(xml))
+    assert sorted(found) == [(1, 1, "#N/A"), (2, 3, "#REF!"), (2, 27, "#DIV/0!")]

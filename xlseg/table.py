@@ -463,11 +463,7 @@ def _finish(values: object, role: Role, notes: list[str] | None = None) -> _Colu
 def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> _Column:
     """A numeric dtype column: metric, or a 0/1 flag or an id when inferred."""
     values = series.to_numpy(dtype="float64", na_value=np.nan)
-    infinite = np.isinf(values)
-    notes = []
-    if infinite.any():
-        values = np.where(infinite, np.nan, values)  # a new array: the caller's data stay as they are
-        notes.append(_infinite_note(int(infinite.sum()), name))
+    values, notes = _without_infinities(values, name)
     if declared is None:
         stats = _NumberStats.of(values)
         if _id_like(name) or _is_row_number(values, stats):
@@ -477,9 +473,17 @@ def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> _Col
     return _finish(values, Role.METRIC, notes)
 
 
-def _infinite_note(count: int, name: str) -> str:
-    """Excel holds no infinite number: ±inf are read as missing, and said so."""
-    return f"{_plural(count, 'infinite value')} in '{name}' read as missing"
+def _without_infinities(
+    values: np.ndarray, name: str, cells: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Excel holds no infinite number: ±inf become missing (in a new array; the caller's data stay as they
+    are), and a note says how many cells. ``cells`` counts the rows of each value when ``values`` are a
+    column's distinct values."""
+    infinite = np.isinf(values)
+    if not infinite.any():
+        return values, []
+    count = int(infinite.sum() if cells is None else cells[infinite].sum())
+    return np.where(infinite, np.nan, values), [f"{_plural(count, 'infinite value')} in '{name}' read as missing"]
 
 
 @dataclass
@@ -682,10 +686,9 @@ def _by_values(
         text_dates.order_from = order_from
     values_of, notes = _convert(name, role, d, codes, declared is not None, text_source, text_dates)
     notes = _value_notes(name, d) + notes
-    if role == Role.METRIC and np.isinf(values_of).any():  # numeric text beyond float range ("1e400")
-        infinite = np.isinf(values_of)
-        values_of = np.where(infinite, np.nan, values_of)
-        notes.append(_infinite_note(int(d.cells[infinite].sum()), name))
+    if role == Role.METRIC:  # numeric text beyond float range ("1e400") is infinite
+        values_of, infinite_notes = _without_infinities(values_of, name, d.cells)
+        notes += infinite_notes
     if role == Role.DIMENSION and _is_clean_categorical(series, d):
         values = series.array
     elif role == Role.DIMENSION:

@@ -58,19 +58,19 @@ class Moments:
         ``sizes`` (rows per group, when already known) saves a pass for columns without missing values.
         """
         missing = np.isnan(values)
-        all_valid = not missing.any()
-        valid = None if all_valid else ~missing
-        filled = values if all_valid else np.where(missing, 0.0, values)
+        valid = ~missing if missing.any() else None  # None: every value is present
         if valid is None:
+            filled = values
             count = (sizes if sizes is not None else group_sizes(ids, size)).astype(float)
         else:
+            filled = np.where(missing, 0.0, values)
             count = np.bincount(ids, valid, size)
         total = group_sums(ids, size, filled)
         moments = cls(count, total)
         if spread:
             mean = moments.mean()
             deviation = filled - np.nan_to_num(mean)[ids]
-            if not all_valid:
+            if valid is not None:
                 deviation[missing] = 0.0
             moments.m2 = group_sums(ids, size, deviation * deviation)
         if extremes:

@@ -13,9 +13,8 @@ Files:
   ``""`` for blank cells. Error cells (``#N/A``…) arrive as their codes, as in an Excel range, when the
   fast path reads the sheet (fastexcel lists them); the row reader gets them from calamine as ``""``
   (python-calamine issue #105) and puts their codes back from the sheet's XML (:mod:`xlseg.xlsx_errors`).
-  A sheet that
-  calamine refuses (newer error codes such as ``#SPILL!`` or ``#CALC!``) is read with openpyxl, which
-  is slower but hands every error over as its code.
+  A sheet that calamine refuses (newer error codes such as ``#SPILL!`` or ``#CALC!``) is read with
+  openpyxl, which is slower but hands every error over as its code.
 - ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
   apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` stays text, numbers (and dates, also
   regional ones like ``31.12.2024``) are converted only when the whole column is numeric (dates). UTF-8
@@ -135,7 +134,7 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None) -> list[list[
         index = _sheet_index(workbook.sheet_names, sheet, path.name)
         name = workbook.sheet_names[index]
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # inflating the sheet XML releases the GIL: the error scan runs while calamine parses (+2% wall)
+            # inflating the sheet XML releases the GIL: the error scan runs while calamine parses (+4% wall)
             scan = pool.submit(error_cells, path, name)
             try:
                 worksheet = workbook.get_sheet_by_index(index)

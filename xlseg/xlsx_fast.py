@@ -15,9 +15,10 @@ This module imports no pandas: the CLI imports it first.
 Error cells (``#N/A``, ``#DIV/0!``…): fastexcel reads them as nulls and lists them, with their position and
 calamine's error kind, in ``to_arrow_with_errors()`` (no slower than ``to_arrow()``). :attr:`TypedSheet.errors`
 hands them on, so :mod:`xlseg.readers` can put the codes back as an Excel range shows them and the cleaning
-counts them. python-calamine's rows show error cells as ``""`` (python-calamine issue #105), so on the row
-reader they stay uncounted blanks. fastexcel itself fails on ``#NAME?`` cells (then the row reader serves),
-and both libraries refuse ``#SPILL!``, ``#CALC!`` and ``#GETTING_DATA`` cells outright.
+counts them. python-calamine's rows show error cells as ``""`` (python-calamine issue #105); the row reader
+takes their codes from the sheet XML instead (:mod:`xlseg.xlsx_errors`). fastexcel itself fails on ``#NAME?``
+cells (then the row reader serves), and both libraries refuse ``#SPILL!``, ``#CALC!`` and ``#GETTING_DATA``
+cells outright (then :mod:`xlseg.readers` reads the sheet with openpyxl).
 """
 
 from __future__ import annotations

@@ -361,6 +361,30 @@ def pandas_groupby_median(df: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- xlseg
 
 
+def xlseg_breakdown_cases(
+    breakdown: Callable[..., pd.DataFrame] | None, inputs: list[tuple[str, object, str]],
+    metrics: dict[str, object], columns: list[str],
+) -> list[Case]:
+    """One case per (name, data, note) input: ``breakdown(data)`` by the keys with subtotals, canonicalised."""
+    if breakdown is None:
+        return []
+    return [
+        Case(name, lambda data=data: xlseg_canonical(breakdown(data, KEYS, metrics, subtotals=True), columns), note)
+        for name, data, note in inputs
+    ]
+
+
+def optional_baselines(df: pd.DataFrame, with_median: bool, notes: list[str]) -> list[Case]:
+    """The polars and duckdb cases (a note in ``notes`` for each one not installed)."""
+    cases: list[Case] = []
+    for make in (polars_cases, duckdb_case):
+        more, note = make(df, with_median)
+        cases += more
+        if note:
+            notes.append(note)
+    return cases
+
+
 def loaded_table(df: pd.DataFrame) -> object | None:
     """``xlseg.load_table`` of the benchmark's columns (what every face of xlseg segments), or None."""
     try:
@@ -494,33 +518,19 @@ def main() -> None:
     notes_common = [xlseg_note] if xlseg_note else []
     print(f"\n## bench_engine: by = [geography, device] with subtotals, {args.rows:,} rows\n")
 
-    # Section 1: no medians
-    cases: list[Case] = []
-    xlseg_cases: list[Case] = []
+    # the data xlseg gets: str keys as read from a file, category keys, and a loaded Table
+    inputs: list[tuple[str, object, str]] = []
     if breakdown is not None:
-        xlseg_cases = [
-            Case(
-                "xlseg.breakdown",
-                lambda: xlseg_canonical(breakdown(df, KEYS, METRICS, subtotals=True), COLUMNS),
-                "string keys, as read from a file",
-            ),
-            Case(
-                "xlseg.breakdown, category keys",
-                lambda: xlseg_canonical(breakdown(dfc, KEYS, METRICS, subtotals=True), COLUMNS),
-                "keys cast before timing",
-            ),
-        ]
+        inputs = [("xlseg.breakdown", df, "string keys, as read from a file"),
+                  ("xlseg.breakdown, category keys", dfc, "keys cast before timing")]
         table = loaded_table(df)
         if table is not None:
-            xlseg_cases.append(
-                Case(
-                    "xlseg.breakdown, loaded Table",
-                    lambda: xlseg_canonical(breakdown(table, KEYS, METRICS, subtotals=True), COLUMNS),
-                    "load_table before timing (keys hashed once, like polars Categorical)",
-                )
-            )
-    cases += xlseg_cases
-    cases += [
+            inputs.append(("xlseg.breakdown, loaded Table", table,
+                           "load_table before timing (keys hashed once, like polars Categorical)"))
+
+    # Section 1: no medians
+    xlseg_cases = xlseg_breakdown_cases(breakdown, inputs, METRICS, COLUMNS)
+    cases = xlseg_cases + [
         Case("numpy floor: factorize + bincount", lambda: numpy_floor(df), "factorize inside the timing"),
         Case("pd.factorize of both keys (part of the floor)", lambda: factorize_only(df), "no aggregation"),
         Case("numpy bincount on category codes", lambda: bincount_on_codes(dfc), "codes precomputed: no hashing"),
@@ -529,42 +539,19 @@ def main() -> None:
         Case("pandas pivot_table(margins=True)", lambda: pandas_pivot_table(df), "what a user writes"),
     ]
     notes = list(notes_common)
-    for make in (polars_cases, duckdb_case):
-        more, note = make(df, False)
-        cases += more
-        if note:
-            notes.append(note)
+    cases += optional_baselines(df, False, notes)
     results = run_section(
         "Without medians: users, share, mean, rate, sum", cases, ref, COLUMNS, args.repeat, notes, not args.quick
     )
     print_goals(results)
 
-    # Section 2: with median and p90
+    # Section 2: with median and p90 (the category-keys input is left out: pandas' own category case is here)
     if not args.no_median:
-        cases_m: list[Case] = []
-        if breakdown is not None:
-            cases_m.append(
-                Case(
-                    "xlseg.breakdown",
-                    lambda: xlseg_canonical(breakdown(df, KEYS, METRICS_MEDIAN, subtotals=True), COLUMNS_MEDIAN),
-                    "string keys",
-                )
-            )
-            if table is not None:
-                cases_m.append(
-                    Case(
-                        "xlseg.breakdown, loaded Table",
-                        lambda: xlseg_canonical(breakdown(table, KEYS, METRICS_MEDIAN, subtotals=True), COLUMNS_MEDIAN),
-                        "load_table before timing",
-                    )
-                )
+        with_table = [item for item in inputs if item[1] is not dfc]
+        cases_m = xlseg_breakdown_cases(breakdown, with_table, METRICS_MEDIAN, COLUMNS_MEDIAN)
         cases_m.append(Case("pandas groupby, category keys", lambda: pandas_groupby_median(dfc), "one pass per level"))
         notes_m = list(notes_common)
-        for make in (polars_cases, duckdb_case):
-            more, note = make(df, True)
-            cases_m += more
-            if note:
-                notes_m.append(note)
+        cases_m += optional_baselines(df, True, notes_m)
         run_section(
             "With median and p90 of session_length", cases_m, ref, COLUMNS_MEDIAN, args.repeat, notes_m, not args.quick
         )

@@ -405,9 +405,9 @@ def find_breakdown() -> tuple[Callable[..., pd.DataFrame] | None, str]:
     except (ImportError, AttributeError):
         pass
     try:
-        from xlseg.engine import breakdown
+        from xlseg.engine.breakdowns import breakdown
 
-        return breakdown, "xlseg.engine.breakdown (xlseg.breakdown not exported yet)"
+        return breakdown, "xlseg.engine.breakdowns.breakdown (xlseg.breakdown not exported yet)"
     except Exception as exc:  # the engine is being written: any import error means "not available"
         return None, f"xlseg: not available ({type(exc).__name__}: {exc})"[:200]
 

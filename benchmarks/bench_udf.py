@@ -7,7 +7,7 @@ dates as ``datetime``, booleans as bool, blanks as None. Timed, interleaved:
     (``xlwings.conversion.read(None, values, {"convert": pd.DataFrame, "index": False, "header": True})``),
     and for reference plain ``pd.DataFrame(rows[1:], columns=rows[0])``;
 (b) the whole UDF call the way ``xlwings.udfs.call_udf`` makes it: every argument through the converter
-    its ``@xw.arg`` declares, ``xlseg.udfs.SEG_BREAKDOWN(...)``, and the result through the ``@xw.ret``
+    its ``@xw.arg`` declares, ``xlseg.excel.udfs.SEG_BREAKDOWN(...)``, and the result through the ``@xw.ret``
     converter back to the list of lists Excel spills.
 
 Excel is not needed: xlwings' converters run on Linux once an engine named "excel" exists, so a stand-in
@@ -135,12 +135,12 @@ def _stub_pywin32() -> None:
 
 
 def load_seg_breakdown() -> tuple[Callable[..., Any] | None, str]:
-    """Return ``xlseg.udfs.SEG_BREAKDOWN`` carrying xlwings' ``__xlfunc__`` metadata, and a note."""
+    """Return ``xlseg.excel.udfs.SEG_BREAKDOWN`` carrying xlwings' ``__xlfunc__`` metadata, and a note."""
     try:
-        udfs = importlib.import_module("xlseg.udfs")
+        udfs = importlib.import_module("xlseg.excel.udfs")
         func = udfs.SEG_BREAKDOWN
     except Exception as exc:  # written by another developer: any failure means "not available"
-        return None, f"xlseg.udfs.SEG_BREAKDOWN: not available ({type(exc).__name__}: {exc})"[:200]
+        return None, f"xlseg.excel.udfs.SEG_BREAKDOWN: not available ({type(exc).__name__}: {exc})"[:200]
     if hasattr(func, "__xlfunc__"):
         return func, ""
     original = func

@@ -4,7 +4,7 @@ Run ``python templates/make_templates.py`` (or ``python templates/make_templates
 is byte-identical on every run with the same openpyxl: fixed created/modified times in docProps/core.xml
 and fixed timestamps on the zip entries.
 
-The workbook (placeholders are documented in :mod:`xlseg.templates`):
+The workbook (placeholders are documented in :mod:`xlseg.writers.templates`):
 
 * a workbook theme "xlseg Corporate" (navy/teal/gold palette, Calibri Light headings, Calibri body);
 * **Summary** (portrait): a navy title band with ``{{ title }}``, ``{{ subtitle }}`` and ``{{ date }}``, a

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 
 from xlseg.cli import main
-from xlseg.engine import breakdown
+from xlseg.engine.breakdowns import breakdown
 from xlseg.errors import XlsegError
+from xlseg.excel.udfs import SEG_BINS, SEG_BREAKDOWN
 from xlseg.reporting import report
 from xlseg.spec import parse_bins
-from xlseg.udfs import SEG_BINS, SEG_BREAKDOWN
 
 
 def _labels_frame() -> pd.DataFrame:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import xlseg
-from xlseg.binning import Segments, keep_top, segment
+from xlseg.engine.binning import Segments, keep_top, segment
 from xlseg.errors import XlsegError
 from xlseg.spec import parse_dimension
 

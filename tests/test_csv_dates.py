@@ -16,10 +16,10 @@ from workbook_helpers import table_frame
 
 from xlseg.demo import make_users
 from xlseg.errors import XlsegError
-from xlseg.excel_args import parse_options
+from xlseg.excel.args import parse_options
+from xlseg.io.load import load_table
 from xlseg.reporting import report
 from xlseg.schema import Role
-from xlseg.table import load_table
 
 RNG = np.random.default_rng(7)
 STAMPS = [dt.datetime(2023, 1, 1) + dt.timedelta(minutes=int(m)) for m in RNG.integers(0, 700 * 24 * 60, 300)]

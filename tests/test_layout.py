@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlseg.blocks import breakdown_block, crosstab_block, header_names
 from xlseg.demo import make_users
-from xlseg.engine import breakdown, crosstab
+from xlseg.engine.breakdowns import breakdown
+from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError
-from xlseg.layout import (
+from xlseg.sheets.blocks import breakdown_block, crosstab_block, header_names
+from xlseg.sheets.layout import (
     COUNT,
     LIFT,
     P_VALUE,
@@ -26,7 +27,7 @@ from xlseg.layout import (
     cell_value,
     wrapped_lines,
 )
-from xlseg.textsafe import MAX_CELL_CHARS, clean_text, needs_protection
+from xlseg.sheets.textsafe import MAX_CELL_CHARS, clean_text, needs_protection
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ import pytest
 from openpyxl import load_workbook
 
 from xlseg.demo import make_users
-from xlseg.engine import breakdown, crosstab
+from xlseg.engine.breakdowns import breakdown
+from xlseg.engine.crosstabs import crosstab
 from xlseg.reporting import report
 from xlseg.schema import Role, Table
 

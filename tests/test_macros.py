@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from xlwings_stubs import call_like_excel, real_xlwings_decorators, run_remote_tests, vba_module, windows_value_engine
 
-from xlseg.macros import current_region, source_key
+from xlseg.excel.macros import current_region, source_key
 
 
 def test_remote_engine_cases():
@@ -19,18 +19,18 @@ def test_remote_engine_cases():
 
 
 def test_import_functions_creates_the_macro_subs():
-    with real_xlwings_decorators("xlseg.macros") as modules:
-        vba = vba_module(modules["xlseg.macros"], "xlseg.macros")
+    with real_xlwings_decorators("xlseg.excel.macros") as modules:
+        vba = vba_module(modules["xlseg.excel.macros"], "xlseg.excel.macros")
     assert "Sub SegmentSelection()\n" in vba  # no arguments: listed in Alt+F8 and assignable to a button
-    assert 'XLPy.CallUDF "xlseg.macros", "SegmentSelection", Array(), ThisWorkbook, Application.Caller' in vba
+    assert 'XLPy.CallUDF "xlseg.excel.macros", "SegmentSelection", Array(), ThisWorkbook, Application.Caller' in vba
     assert "Sub segment_selection(Optional book)" in vba
     assert "Function " not in vba
 
 
 def test_the_subs_survive_xlwings_call_path(monkeypatch):
     """call_udf converts a Sub's return value too: its type hint must name a converter xlwings has."""
-    with real_xlwings_decorators("xlseg.macros") as modules, windows_value_engine():
-        macros = modules["xlseg.macros"]
+    with real_xlwings_decorators("xlseg.excel.macros") as modules, windows_value_engine():
+        macros = modules["xlseg.excel.macros"]
         calls = []
         monkeypatch.setattr(macros, "segment_selection", lambda book=None: calls.append(book) or ["Summary"])
         assert call_like_excel(macros.SegmentSelection) == [[""]]
@@ -38,8 +38,8 @@ def test_the_subs_survive_xlwings_call_path(monkeypatch):
 
 
 def test_udf_modules_of_the_workbook_register_formulas_and_macro_together():
-    with real_xlwings_decorators("xlseg.udfs", "xlseg.macros") as modules:
-        vba = "".join(vba_module(modules[name], name) for name in ("xlseg.udfs", "xlseg.macros"))
+    with real_xlwings_decorators("xlseg.excel.udfs", "xlseg.excel.macros") as modules:
+        vba = "".join(vba_module(modules[name], name) for name in ("xlseg.excel.udfs", "xlseg.excel.macros"))
     assert vba.count("Function SEG_") == 5 and vba.count("Sub ") == 2
 
 

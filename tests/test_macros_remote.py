@@ -21,7 +21,7 @@ if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
     from xlwings_stubs import Replay, remote_book_json
 
     from xlseg.demo import make_users
-    from xlseg.macros import segment_selection, source_key
+    from xlseg.excel.macros import segment_selection, source_key
 
 
 def users_rows(n=300, seed=3):

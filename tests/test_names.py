@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlseg.names import (
+from xlseg.sheets.names import (
     NameBook,
     clean_sheet_name,
     clean_table_name,

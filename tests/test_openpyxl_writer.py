@@ -17,13 +17,14 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from xlseg.atomic import atomic_write, check_output_path
-from xlseg.blocks import breakdown_block
-from xlseg.engine import breakdown
+from xlseg.engine.breakdowns import breakdown
 from xlseg.errors import XlsegError
-from xlseg.layout import Block, Column, Row, SheetLayout
 from xlseg.schema import Role, Table
-from xlseg.writers.openpyxl_writer import build_workbook, write_workbook
+from xlseg.sheets.blocks import breakdown_block
+from xlseg.sheets.layout import Block, Column, Row, SheetLayout
+from xlseg.writers.atomic import atomic_write, check_output_path
+from xlseg.writers.openpyxl_writer import build_workbook
+from xlseg.writers.save import write_workbook
 
 HOSTILE = ["=1+1", "+SUM(A1)", "-2", "@x", "#N/A", "#DIV/0!", "\tx", "\nx", "=HYPERLINK(\"http://x\")"]
 LONG_NAME = "seg[1]:*?/\\ a label column far too long"
@@ -161,7 +162,7 @@ def test_a_workbook_that_fails_to_serialise_leaves_the_previous_file(tmp_path):
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from xlseg.atomic import atomic_write
+    from xlseg.writers.atomic import atomic_write
 
     def slow(temp: Path) -> None:
         with open(temp, "wb") as handle:

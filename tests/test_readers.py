@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from xlseg.errors import XlsegError
-from xlseg.readers import from_rows, read_file
+from xlseg.io.load import load_table
+from xlseg.io.readers import from_rows, read_file
 from xlseg.schema import Role
-from xlseg.table import load_table
 
 NBSP = "\xa0"
 

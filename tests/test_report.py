@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from workbook_helpers import table_frame
 
 from xlseg.demo import make_users
-from xlseg.engine import breakdown, crosstab
+from xlseg.engine.breakdowns import breakdown
+from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError
 from xlseg.reporting import report
 

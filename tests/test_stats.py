@@ -1,4 +1,4 @@
-"""xlseg.stats against scipy and statsmodels: Wilson, t intervals, two-proportion z, Welch t, Benjamini–Hochberg."""
+"""xlseg.engine.stats against scipy and statsmodels: Wilson, t and two-proportion z intervals, Welch t, BH."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from xlseg.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
+from xlseg.engine.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
 
 CONFIDENCE = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99, 0.999])
 

@@ -1,4 +1,4 @@
-"""Cleaning rules of xlseg.table.load_table, each on a messy table shaped as Excel hands it over."""
+"""Cleaning rules of xlseg.io.load.load_table, each on a messy table shaped as Excel hands it over."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import xlseg
 from xlseg.errors import XlsegError
+from xlseg.io.load import load_table
 from xlseg.schema import Role, Table
-from xlseg.table import load_table
 
 NBSP = "\xa0"
 

@@ -18,11 +18,11 @@ from workbook_helpers import table_frame
 
 from xlseg.cli import main
 from xlseg.demo import make_users
-from xlseg.engine import breakdown
+from xlseg.engine.breakdowns import breakdown
 from xlseg.errors import XlsegError
-from xlseg.names import is_valid_sheet_name, is_valid_table_name
 from xlseg.reporting import report
-from xlseg.templates import fill_template, template_problems
+from xlseg.sheets.names import is_valid_sheet_name, is_valid_table_name
+from xlseg.writers.templates import fill_template, template_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "templates" / "corporate.xlsx"

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 import xlseg
-from xlseg.blocks import breakdown_block, crosstab_block
 from xlseg.reporting import report
 from xlseg.schema import totals_label
+from xlseg.sheets.blocks import breakdown_block, crosstab_block
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_crosstab_total_row_and_column_with_real_totals(users: pd.DataFrame) -> 
 
 
 def test_udf_spills_the_unambiguous_totals_row(users: pd.DataFrame) -> None:
-    from xlseg.udfs import SEG_BREAKDOWN
+    from xlseg.excel.udfs import SEG_BREAKDOWN
 
     rows = [list(users.columns), *users.astype(object).values.tolist()]
     spilled = SEG_BREAKDOWN(rows, "device")

@@ -39,9 +39,9 @@ SIGNATURES = {
 
 @pytest.fixture(scope="module")
 def udfs():
-    """``xlseg.udfs`` imported with xlwings' real UDF decorators (pywin32 stubbed)."""
-    with real_xlwings_decorators("xlseg.udfs") as modules, windows_value_engine():
-        yield modules["xlseg.udfs"]
+    """``xlseg.excel.udfs`` imported with xlwings' real UDF decorators (pywin32 stubbed)."""
+    with real_xlwings_decorators("xlseg.excel.udfs") as modules, windows_value_engine():
+        yield modules["xlseg.excel.udfs"]
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +105,12 @@ def assert_excel_types(values: list[list[object]]) -> None:
 
 
 def test_vba_wrapper_declares_every_function_with_its_arguments(udfs):
-    vba = vba_module(udfs, "xlseg.udfs")
+    vba = vba_module(udfs, "xlseg.excel.udfs")
     for name, arguments in SIGNATURES.items():
         assert f"Function {name}({arguments})" in vba
         args = ", ".join(a.removeprefix("Optional ") for a in arguments.split(", "))
-        assert f'{name} = XLPy.CallUDF("xlseg.udfs", "{name}", Array({args}), ThisWorkbook, Application.Caller)' in vba
+        call = f'XLPy.CallUDF("xlseg.excel.udfs", "{name}", Array({args}), ThisWorkbook, Application.Caller)'
+        assert f"{name} = {call}" in vba
     assert len(re.findall(r"^Function ", vba, flags=re.M)) == len(SIGNATURES)
     # not recomputed on every keystroke in the function wizard (a big table would make typing lag)
     assert vba.count('If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function') == 5
@@ -314,7 +315,7 @@ def test_bins_refuses_a_header_and_a_block(udfs):
 
 def test_plain_python_call_without_xlwings_registration(users):
     """On a machine without Excel the formulas are plain functions (xw.func is a no-op)."""
-    from xlseg import udfs as plain
+    from xlseg.excel import udfs as plain
 
     result = plain.SEG_BREAKDOWN(excel_rows(users), "device", "converted:rate", None)
     assert isinstance(result, pd.DataFrame) and result["device"].iloc[-1] == "Total"

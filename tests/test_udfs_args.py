@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from xlseg.errors import XlsegError
-from xlseg.excel_args import cell_text, column_names, metrics_text, option_pairs, parse_options, to_bool
+from xlseg.excel.args import cell_text, column_names, metrics_text, option_pairs, parse_options, to_bool
 
 
 def test_column_names_from_a_cell_or_a_range():
@@ -88,7 +88,7 @@ def test_engine_kwargs_refuses_options_a_function_does_not_take():
 
 
 def test_error_texts_converts_only_int_com_codes_and_keeps_clean_rows():
-    from xlseg.excel_args import error_texts
+    from xlseg.excel.args import error_texts
 
     spill, calc = -2146826243, -2146826238  # 0x800A0000 + 2045 / 2050, as COM hands them over
     clean = ["Mobile", 1.0, None]
@@ -102,7 +102,7 @@ def test_error_texts_converts_only_int_com_codes_and_keeps_clean_rows():
 
 
 def test_a_range_without_a_header_row_says_so():
-    from xlseg import udfs
+    from xlseg.excel import udfs
 
     message = udfs.SEG_BREAKDOWN([[None, None], [None, None]], "device")
     assert message == "Column 'device' not found: the table has no column names; its first row must be the header."

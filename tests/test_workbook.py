@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 import xlseg
 from xlseg.errors import XlsegError
-from xlseg.excel_args import parse_options
-from xlseg.workbook import UDF_MODULES, build_workbook
+from xlseg.excel.args import parse_options
+from xlseg.excel.workbook import UDF_MODULES, build_workbook
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_vba_project_of_quickstart_is_kept(built):
 def test_xlwings_conf_points_at_the_xlseg_modules(built):
     conf = load_workbook(built)["xlwings.conf"]
     settings = {row[0]: row[1] for row in conf.iter_rows(max_col=2, values_only=True) if row[0]}
-    assert settings["UDF Modules"] == UDF_MODULES == "xlseg.udfs;xlseg.macros"
+    assert settings["UDF Modules"] == UDF_MODULES == "xlseg.excel.udfs;xlseg.excel.macros"
     assert "_xlwings.conf" not in load_workbook(built).sheetnames  # renamed = active
 
 
@@ -77,7 +77,7 @@ def test_companion_module_runs_the_macro(built):
     source = built.with_suffix(".py").read_text()
     namespace: dict[str, object] = {}
     exec(compile(source, "demo.py", "exec"), namespace)
-    assert callable(namespace["main"]) and namespace["segment_selection"].__module__ == "xlseg.macros"
+    assert callable(namespace["main"]) and namespace["segment_selection"].__module__ == "xlseg.excel.macros"
 
 
 def test_refuses_to_overwrite_or_odd_names(tmp_path, built):

@@ -12,8 +12,8 @@ import openpyxl
 import pandas as pd
 from workbook_helpers import table_frame
 
-from xlseg import xlsx_fast
-from xlseg.table import load_table
+from xlseg.io import xlsx_fast
+from xlseg.io.load import load_table
 
 
 def write(path: Path, rows: list[list[object]], *, at: str = "A1") -> Path:
@@ -174,7 +174,7 @@ def test_error_scan_reads_any_attribute_order_formulas_and_chunk_edges(monkeypat
     """The XML as other writers lay it out: t before r, a formula before the value, a chunk cut mid-row."""
     import io
 
-    from xlseg import xlsx_errors
+    from xlseg.io import xlsx_errors
 
     xml = (b'<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
            b'<row r="2"><c t="e" s="3" r="B2"><v>#N/A</v></c><c r="C2"><v>1</v></c></row>'

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from xlseg import xlsx_fast
 from xlseg.demo import make_users
 from xlseg.errors import XlsegError
-from xlseg.table import load_table
+from xlseg.io import xlsx_fast
+from xlseg.io.load import load_table
 
 
 def write(path: Path, rows: list[list[object]], title: str = "Data") -> Path:

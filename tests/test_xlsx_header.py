@@ -11,12 +11,12 @@ import openpyxl
 import pytest
 
 from xlseg import reporting as report_module
-from xlseg import xlsx_fast
 from xlseg.cli import main
 from xlseg.errors import XlsegError
+from xlseg.io import xlsx_fast
+from xlseg.io.load import load_table
+from xlseg.io.xlsx_header import check_columns, header_names
 from xlseg.reporting import report
-from xlseg.table import load_table
-from xlseg.xlsx_header import check_columns, header_names
 
 USERS = [
     ["user_id", "geography", "device", "plan", "revenue"],

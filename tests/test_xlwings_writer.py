@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from xlwings_stubs import run_remote_tests
 
-from xlseg.layout import Block, Column, Row
+from xlseg.sheets.layout import Block, Column, Row
 from xlseg.writers.xlwings_writer import _format_runs, _runs, excel_value
 
 

@@ -23,9 +23,9 @@ if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
     from xlwings_stubs import Replay, remote_book_json
 
     from xlseg.demo import make_users
-    from xlseg.layout import Block, Column, Row, SheetLayout
     from xlseg.reporting import report
-    from xlseg.writers.openpyxl_writer import write_workbook
+    from xlseg.sheets.layout import Block, Column, Row, SheetLayout
+    from xlseg.writers.save import write_workbook
     from xlseg.writers.xlwings_writer import add_sheets
 
 

@@ -7,6 +7,11 @@ Public API (imported lazily so that ``import xlseg`` and the CLI start fast):
 * :func:`xlseg.load_table` — clean any input (Excel range values, DataFrame, file) into a :class:`Table`.
 * :func:`xlseg.report` — a report workbook (Summary, one sheet per breakdown, crosstab heatmaps):
   ``xlseg.report(df, by=["device", "geography,plan"]).to_excel("report.xlsx")``.
+
+Layout (the data walks one way; ``tests/test_architecture.py`` checks the imports):
+``io`` (input → clean Table) → ``engine`` (breakdowns, crosstabs) → ``sheets`` (engine-neutral result
+sheets) → ``writers`` (openpyxl files, templates, live Excel); the faces sit on top: ``reporting`` and
+``cli`` for files, ``excel`` for formulas and the macro. ``errors``, ``schema`` and ``spec`` are shared by all.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from xlseg.version import __version__ as __version__
 
 _EXPORTS = {
-    "breakdown": "xlseg.engine",
-    "crosstab": "xlseg.engine",
-    "load_table": "xlseg.table",
+    "breakdown": "xlseg.engine.breakdowns",
+    "crosstab": "xlseg.engine.crosstabs",
+    "load_table": "xlseg.io.load",
     "report": "xlseg.reporting",
     "Report": "xlseg.reporting",
     "Table": "xlseg.schema",
@@ -42,11 +47,12 @@ __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
 
 if TYPE_CHECKING:
     from xlseg.demo import make_users
-    from xlseg.engine import breakdown, crosstab
+    from xlseg.engine.breakdowns import breakdown
+    from xlseg.engine.crosstabs import crosstab
     from xlseg.errors import XlsegError
+    from xlseg.io.load import load_table
     from xlseg.reporting import Report, report
     from xlseg.schema import Role, Table
-    from xlseg.table import load_table
 
 
 def __getattr__(name: str) -> Any:

@@ -154,18 +154,18 @@ def _bins(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def _run_report(args: argparse.Namespace, log: StageLog) -> int:
-    from xlseg.atomic import check_output_path  # light: no pandas
+    from xlseg.writers.atomic import check_output_path  # light: no pandas
 
     check_output_path(args.output, args.input, args.template)  # fail before the slow part
     if args.input.lower().endswith((".xlsx", ".xlsm")):
-        from xlseg.xlsx_fast import prefetch
+        from xlseg.io.xlsx_fast import prefetch
 
         prefetch(args.input, args.sheet)  # parse in a thread while pandas & co. import below
         _check_columns_early(args)  # a misspelt column fails now, not after the read
     from xlseg.reporting import report
 
     if args.template:
-        from xlseg.templates import check_template_path
+        from xlseg.writers.templates import check_template_path
 
         check_template_path(args.template)
 
@@ -182,8 +182,8 @@ def _check_columns_early(args: argparse.Namespace) -> None:
     Reads only the header (a few milliseconds, no pandas); when the header can't be read for sure, the names
     are checked after the full read as for other inputs. The error is the same "column 'x' not found" line.
     """
+    from xlseg.io.xlsx_header import check_columns
     from xlseg.spec import parse_breakdowns, parse_crosstab, parse_metrics, requested_columns
-    from xlseg.xlsx_header import check_columns
 
     metrics = parse_metrics("; ".join(args.metric)) if args.metric else []
     crosstabs = [parse_crosstab(item) for item in args.crosstab or []]
@@ -202,7 +202,7 @@ def _run_demo(args: argparse.Namespace, log: StageLog) -> int:
 
 
 def _run_workbook(args: argparse.Namespace, log: StageLog) -> int:
-    from xlseg.workbook import build_workbook
+    from xlseg.excel.workbook import build_workbook
 
     log("building the workbook from xlwings quickstart")
     path = build_workbook(args.path, rows=args.rows, overwrite=args.force)

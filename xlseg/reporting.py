@@ -1,7 +1,7 @@
 """Report workbooks: a Summary sheet, one sheet per breakdown, crosstab heatmaps — as layouts, then a file.
 
 :func:`report` loads the table once, computes every breakdown and crosstab with the engine, and returns a
-:class:`Report` whose ``sheets`` are :class:`~xlseg.layout.SheetLayout` s (the macro paints them with the
+:class:`Report` whose ``sheets`` are :class:`~xlseg.sheets.layout.SheetLayout` s (the macro paints them with the
 xlwings writer) and whose :meth:`Report.to_excel` writes a new .xlsx atomically (the openpyxl writer).
 """
 
@@ -15,18 +15,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlseg.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
-from xlseg.choose import Choice, Plan, auto_plan, distinct_count
-from xlseg.engine import breakdown, crosstab
+from xlseg.engine.breakdowns import breakdown
+from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError, column_not_found
-from xlseg.layout import SheetLayout, assign_names
-from xlseg.names import NameBook
-from xlseg.present import format_number, number_format, segment_name
-from xlseg.readers import EXCEL_SUFFIXES
+from xlseg.io.load import load_table
+from xlseg.io.readers import EXCEL_SUFFIXES
+from xlseg.io.xlsx_header import check_columns
 from xlseg.schema import Role, Table
+from xlseg.sheets.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
+from xlseg.sheets.choose import Choice, Plan, auto_plan, distinct_count
+from xlseg.sheets.layout import SheetLayout, assign_names
+from xlseg.sheets.names import NameBook
+from xlseg.sheets.present import format_number, number_format, segment_name
 from xlseg.spec import column_of, parse_breakdowns, parse_crosstab, parse_metrics, requested_columns, whole_number
-from xlseg.table import load_table
-from xlseg.xlsx_header import check_columns
 
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
@@ -54,15 +55,15 @@ class Report:
 
         The input file and the template are never written: ``path`` may not be either of them.
         """
-        from xlseg.atomic import check_output_path
-        from xlseg.writers.openpyxl_writer import write_workbook
+        from xlseg.writers.atomic import check_output_path
+        from xlseg.writers.save import write_workbook
 
         target = check_output_path(path, self.source, template)
         if target.suffix.lower() != ".xlsx":
             raise XlsegError(f"the output '{target.name}' must end in .xlsx (a report workbook has no macros)")
         values = None
         if template is not None and self.source is not None and self.table is not None:
-            from xlseg import __version__
+            from xlseg.version import __version__
 
             users = len(self.table.frame)
             values = {"source": f"{users:,} users from {self.source.name}, analysed by xlseg {__version__}"}

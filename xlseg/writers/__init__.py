@@ -1,4 +1,5 @@
-"""Writers paint :class:`~xlseg.layout.SheetLayout` s: ``openpyxl_writer`` into new .xlsx files.
+"""Writers paint :class:`~xlseg.sheets.layout.SheetLayout` s and compute no number.
 
-Writers know no statistics and decide no positions; see :mod:`xlseg.layout` for the contract.
+``openpyxl_writer`` paints new .xlsx files, ``templates`` fills a styled template, ``save`` chooses between
+them and writes atomically (``atomic``); ``xlwings_writer`` paints into live Excel.
 """

@@ -1,4 +1,4 @@
-"""Paint :class:`~xlseg.layout.SheetLayout` s into a new openpyxl workbook and save it atomically.
+"""Paint :class:`~xlseg.sheets.layout.SheetLayout` s into a new openpyxl workbook and save it atomically.
 
 The writer decides nothing: positions, formats, colours, charts and names come from the layout. It only
 maps them to openpyxl objects. It never opens a user's workbook for re-saving (openpyxl would drop images,
@@ -12,9 +12,7 @@ style has ``quotePrefix="1"``, so Excel and LibreOffice show it literally, even 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell as XlCell
@@ -27,11 +25,10 @@ from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlseg.atomic import atomic_write
 from xlseg.errors import XlsegError
-from xlseg.layout import COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names
-from xlseg.names import NameBook
-from xlseg.textsafe import needs_protection
+from xlseg.sheets.layout import COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names
+from xlseg.sheets.names import NameBook
+from xlseg.sheets.textsafe import needs_protection
 
 PT_PER_CM = 72 / 2.54
 _THIN = Side(style="thin", color="BFBFBF")
@@ -201,22 +198,3 @@ def build_workbook(sheets: Sequence[SheetLayout]) -> Workbook:
         paint_sheet(ws, layout)
     return wb
 
-
-def write_workbook(
-    sheets: Sequence[SheetLayout],
-    path: str | os.PathLike[str],
-    *,
-    template: str | os.PathLike[str] | None = None,
-    values: Mapping[str, object] | None = None,
-) -> Path:
-    """Paint ``sheets`` into a new workbook and save it atomically at ``path``; returns the path.
-
-    ``template``: a styled .xlsx/.xltx to fill instead (read, never modified); see :mod:`xlseg.templates`.
-    ``values``: extra or overriding ``{{ value }}`` placeholders for the template.
-    """
-    if template is not None:
-        from xlseg.templates import fill_template
-
-        return fill_template(sheets, path, template, values=values)
-    wb = build_workbook(sheets)
-    return atomic_write(path, lambda temp: wb.save(temp))

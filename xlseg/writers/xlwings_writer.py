@@ -1,4 +1,4 @@
-"""Paint :class:`~xlseg.layout.SheetLayout` s into a live workbook through xlwings.
+"""Paint :class:`~xlseg.sheets.layout.SheetLayout` s into a live workbook through xlwings.
 
 The same public xlwings Book/Sheet/Range API drives Excel on Windows (COM) and xlwings' remote engine,
 so this writer serves the macro in desktop Excel and is tested on Linux through the remote engine, which
@@ -26,8 +26,8 @@ from typing import Any
 
 from xlwings.utils import hex_to_rgb
 
-from xlseg.layout import COLORS, GENERAL, Block, CellValue, ConditionalFormat, SheetLayout, assign_names
-from xlseg.names import NameBook
+from xlseg.sheets.layout import COLORS, GENERAL, Block, CellValue, ConditionalFormat, SheetLayout, assign_names
+from xlseg.sheets.names import NameBook
 
 TEXT_PREFIX = "'"
 TABLE_STYLE = "TableStyleLight1"

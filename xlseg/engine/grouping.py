@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlseg.binning import Segments
-from xlseg.kernels import smallest_int
+from xlseg.engine.binning import Segments
+from xlseg.engine.kernels import smallest_int
 
 _DENSE_LIMIT = 4_000_000  # combinations above this (and above 2× the rows) are compressed with factorize
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xlseg.engine.kernels import smallest_int
 from xlseg.errors import XlsegError
-from xlseg.kernels import smallest_int
 from xlseg.schema import MISSING_LABEL, OTHER_LABEL
 from xlseg.spec import Binning, Dimension
 

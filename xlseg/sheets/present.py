@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from xlseg.layout import COUNT, DATE, GENERAL, LIFT, P_VALUE, PERCENT
+from xlseg.sheets.layout import COUNT, DATE, GENERAL, LIFT, P_VALUE, PERCENT
 
 STAT_SUFFIXES = ("lo", "hi", "lift", "p")
 LIFT_HALF_UNIT = 0.0005  # half of the 0.1% step the LIFT format shows

@@ -6,7 +6,7 @@ VBA project as it is):
 
 * ``How to`` — the steps and example formulas;
 * ``Users`` — a sample table (:func:`xlseg.demo.make_users`) as the Excel Table ``Users``;
-* ``xlseg`` — the macro's settings as key/value rows (see :mod:`xlseg.excel_args`);
+* ``xlseg`` — the macro's settings as key/value rows (see :mod:`xlseg.excel.args`);
 * ``xlwings.conf`` — quickstart's ``_xlwings.conf`` sheet, activated, with ``UDF Modules`` set to
   :data:`UDF_MODULES` so *Import Functions* finds the formulas and the macro.
 
@@ -32,12 +32,12 @@ from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlseg.atomic import atomic_write, check_output_path
 from xlseg.demo import make_users
 from xlseg.errors import XlsegError
+from xlseg.writers.atomic import atomic_write, check_output_path
 from xlseg.writers.openpyxl_writer import write_value
 
-UDF_MODULES = "xlseg.udfs;xlseg.macros"
+UDF_MODULES = "xlseg.excel.udfs;xlseg.excel.macros"
 CONF_SHEET = "xlwings.conf"
 CONFIG_SHEET = "xlseg"
 DATA_SHEET = "Users"
@@ -212,7 +212,7 @@ def _write_howto(sheet: Worksheet) -> None:
 def _companion_source() -> str:
     return (
         f'{COMPANION_MARK}: xlwings\' "Run main" button imports this module (named like the workbook).\n'
-        "from xlseg.macros import segment_selection\n\n\n"
+        "from xlseg.excel.macros import segment_selection\n\n\n"
         "def main():\n"
         '    """Segment the selected table and write the result sheets next to it."""\n'
         "    segment_selection()\n"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xlseg.engine.kernels import Moments, group_nunique, group_quantiles
 from xlseg.errors import XlsegError
-from xlseg.kernels import Moments, group_nunique, group_quantiles
 from xlseg.schema import Role
 from xlseg.spec import percentile_of
 

@@ -57,7 +57,7 @@ Rules
   content it "will remove" is refused as well.
   Printer-driver settings, the calculation chain, chart style parts and custom XML parts are not kept
   either; they hold no visible content and Excel rebuilds or defaults them.
-* Sheet and table names stay valid and unique (:class:`~xlseg.names.NameBook` seeded with the template's
+* Sheet and table names stay valid and unique (:class:`~xlseg.sheets.names.NameBook` seeded with the template's
   sheets, tables and defined names). An .xltx template gives an .xlsx workbook.
 """
 
@@ -80,10 +80,10 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlseg.atomic import atomic_write, check_output_path
 from xlseg.errors import XlsegError, did_you_mean
-from xlseg.layout import DATE, GENERAL, Block, SheetLayout, cell_value
-from xlseg.names import NameBook, clean_table_name
+from xlseg.sheets.layout import DATE, GENERAL, Block, SheetLayout, cell_value
+from xlseg.sheets.names import NameBook, clean_table_name
+from xlseg.writers.atomic import atomic_write, check_output_path
 from xlseg.writers.openpyxl_writer import BODY_FONT, paint_block, paint_sheet, write_value
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -548,7 +548,7 @@ def _check(plan: _Plan, by_target: Mapping[Target, SheetLayout], scalars: Mappin
 
 def _scalar_values(layouts: Sequence[SheetLayout], values: Mapping[str, object] | None,
                    today: dt.date | None) -> dict[str, object]:
-    from xlseg import __version__
+    from xlseg.version import __version__
 
     summary = next((s for s in layouts if s.kind == "summary"), layouts[0])
     users = _summary_fact(summary, "Users (rows analysed)")

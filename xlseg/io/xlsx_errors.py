@@ -1,7 +1,7 @@
 """Error cells (``#N/A``, ``#DIV/0!`` …) of an .xlsx sheet, found in the sheet's XML.
 
 python-calamine's row reader hands error cells over as blanks (python-calamine issue #105), so on the
-sheets that take that path (see :mod:`xlseg.xlsx_fast`) the cleaning could not count them. This module
+sheets that take that path (see :mod:`xlseg.io.xlsx_fast`) the cleaning could not count them. This module
 streams the sheet's XML out of the zip and picks out the cells typed ``t="e"``; the row reader then puts
 their codes back, as an Excel range hands them over, and the cleaning counts them as missing values.
 A chunk without the text ``t="e"`` is skipped with one ``bytes.find``, so the cost is the decompression.
@@ -14,7 +14,7 @@ import re
 import zipfile
 from typing import IO
 
-from xlseg.xlsx_header import sheet_part
+from xlseg.io.xlsx_header import sheet_part
 
 _CHUNK = 1 << 22  # bytes of XML per step
 _ERROR_CELL = re.compile(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from xlseg.layout import (
+from xlseg.sheets.layout import (
     COLORS,
     COUNT,
     GENERAL,
@@ -23,7 +23,7 @@ from xlseg.layout import (
     SheetLayout,
     cell_value,
 )
-from xlseg.present import (
+from xlseg.sheets.present import (
     breakdown_caption,
     format_number,
     number_format,
@@ -31,7 +31,7 @@ from xlseg.present import (
     shown_lift,
     split_stat,
 )
-from xlseg.textsafe import single_line
+from xlseg.sheets.textsafe import single_line
 
 _NOT_METRICS = ("users", "share", "low_n")
 WIDE_TABLE = 12  # tables with more columns get their chart below, so a printed page stays readable
@@ -119,7 +119,7 @@ def breakdown_block(
         frame: the breakdown (its last row is the totals row).
         by: the dimension columns (default: the columns before ``users``).
         title: the block title (None: no title row).
-        table_name: the Excel table name (made valid later by :func:`xlseg.layout.assign_names`).
+        table_name: the Excel table name (made valid later by :func:`xlseg.sheets.layout.assign_names`).
         chart_metric: the column to chart and caption (default: the first rate, else the first metric).
         confidence: the interval level, for the caption and notes.
         min_size: the low-n threshold used, for the note under the table.
@@ -176,7 +176,7 @@ def breakdown_block(
 
 
 def _with_shown_lifts(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every lift column as the sheet shows it (see :func:`xlseg.present.shown_lift`)."""
+    """``frame`` with every lift column as the sheet shows it (see :func:`xlseg.sheets.present.shown_lift`)."""
     names = list(frame.columns)
     lifts = [c for c in names if split_stat(c, names)[1] == "lift"]
     if not lifts:
@@ -258,7 +258,7 @@ def crosstab_block(
     segments = [c for c in names if c not in rows and not (totals and c == names[-1])]
     body_values = frame[segments].to_numpy(dtype=float, na_value=np.nan) if segments else np.array([])
     if number_format is None:
-        from xlseg.present import decimals_format
+        from xlseg.sheets.present import decimals_format
 
         number_format = decimals_format(body_values.ravel())
     spanner = single_line(column_dimension)

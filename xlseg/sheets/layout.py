@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from xlseg.errors import XlsegError
-from xlseg.textsafe import clean_text
+from xlseg.sheets.textsafe import clean_text
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -503,10 +503,10 @@ def header_height(columns: Sequence[Column], line_pt: float = 15.0) -> float:
 def assign_names(sheets: Sequence[SheetLayout], names: object | None = None) -> None:
     """Make every sheet name and table name valid for Excel and unique (in place).
 
-    ``names`` is a :class:`xlseg.names.NameBook` (pass one seeded with a workbook's existing sheet and
+    ``names`` is a :class:`xlseg.sheets.names.NameBook` (pass one seeded with a workbook's existing sheet and
     table names when adding to it); a fresh one by default. Already valid, unique names are kept.
     """
-    from xlseg.names import NameBook
+    from xlseg.sheets.names import NameBook
 
     book = names if isinstance(names, NameBook) else NameBook()
     for sheet in sheets:
@@ -516,13 +516,3 @@ def assign_names(sheets: Sequence[SheetLayout], names: object | None = None) -> 
                 block.table_name = book.table(block.table_name)
 
 
-_BUILDERS = ("breakdown_block", "crosstab_block", "text_block", "pairs_block", "grid_block", "summary_sheet")
-
-
-def __getattr__(name: str) -> object:
-    """Builders live in :mod:`xlseg.blocks` (they need pandas); ``from xlseg.layout import breakdown_block`` works."""
-    if name in _BUILDERS:
-        from xlseg import blocks
-
-        return getattr(blocks, name)
-    raise AttributeError(f"module 'xlseg.layout' has no attribute {name!r}")

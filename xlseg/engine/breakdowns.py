@@ -1,7 +1,7 @@
-"""The segmentation engine: breakdowns and crosstabs as tidy pandas DataFrames.
+"""The segmentation engine: breakdowns as tidy pandas DataFrames (crosstabs in :mod:`xlseg.engine.crosstabs`).
 
 Pure pandas/numpy: this module imports neither xlwings nor openpyxl. Every face (formulas, macro,
-report, CLI) calls :func:`breakdown` and :func:`crosstab`.
+report, CLI) calls :func:`breakdown` and :func:`~xlseg.engine.crosstabs.crosstab`.
 
 Totals and subtotals are computed from the rows (additive statistics rolled up from the finest groups,
 order statistics recomputed per level), never by aggregating aggregates.
@@ -15,19 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlseg.binning import Segments, segment
+from xlseg.engine.binning import Segments, segment
+from xlseg.engine.grouping import Level, build_levels
+from xlseg.engine.kernels import Moments, group_sizes
+from xlseg.engine.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
+from xlseg.engine.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
 from xlseg.errors import XlsegError
-from xlseg.grouping import Level, build_levels, cross
-from xlseg.kernels import Moments, group_sizes
-from xlseg.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
+from xlseg.io.load import load_table, rates_as_flags
 from xlseg.parallel import map_columns
-from xlseg.schema import TOTAL_LABEL, Role, Table, totals_label
-from xlseg.spec import Dimension, Options, normalize_aggregation, parse_by, parse_metrics
-from xlseg.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
-from xlseg.table import load_table, rates_as_flags
+from xlseg.schema import Role, Table, totals_label
+from xlseg.spec import Dimension, Options, parse_by, parse_metrics
 
 COMPARABLE = ("mean", "rate")  # aggregations that get intervals, lift and tests
-MAX_CROSSTAB_CELLS = 5_000_000
 
 
 def metric_name(column: str, agg: str) -> str:
@@ -87,12 +86,12 @@ def breakdown(
     clash = next((d.column for d in dimensions if d.column in outputs), None)
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
-    table = _load(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
+    table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
                   [c for c, agg in pairs if agg == "rate"])
     return _Breakdown(table, dimensions, pairs, options).frame()
 
 
-def _load(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = ()) -> Table:
+def load_input(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = ()) -> Table:
     """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values."""
     table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
     return rates_as_flags(table, [c for c in rates if c not in (roles or {})])
@@ -120,7 +119,7 @@ class _Breakdown:
         by_column = _by_column(self.pairs)
         for column, aggs in by_column.items():
             for agg in aggs:
-                _check(self.table, column, agg)
+                check_metric(self.table, column, agg)
 
         def aggregate(column: str) -> list[ColumnResult]:
             series, role = self.table.frame[column], self.table.roles[column]
@@ -139,7 +138,7 @@ class _Breakdown:
         ordered = results[::-1]
         name = metric_name(column, agg)
         values = [r.values[agg] for r in ordered]
-        out[name] = [_as_output(v, role, agg) for v in values]
+        out[name] = [as_output(v, role, agg) for v in values]
         if agg not in COMPARABLE or not (self.options.intervals or self.options.compare):
             return
         moments = [r.moments for r in ordered]
@@ -228,7 +227,7 @@ class _Breakdown:
         return np.where(np.isnan(key), np.inf, key)  # missing values sort last
 
 
-def _check(table: Table, column: str, agg: str) -> None:
+def check_metric(table: Table, column: str, agg: str) -> None:
     """:func:`check_aggregation`, except that a column without any value says so (its role is only a guess)."""
     try:
         check_aggregation(column, table.roles[column], agg)
@@ -274,7 +273,7 @@ def _users(levels: list[Level], shown: list[int], finest_sizes: np.ndarray) -> l
     return [per_level[i] for i in shown]
 
 
-def _as_output(values: np.ndarray, role: Role, agg: str) -> np.ndarray:
+def as_output(values: np.ndarray, role: Role, agg: str) -> np.ndarray:
     if role == Role.DATE and agg not in ("count", "nunique"):
         seconds = np.where(np.isnan(values), np.nan, np.round(values))
         return pd.to_datetime(seconds, unit="s").to_numpy()
@@ -303,121 +302,3 @@ def _p_against_rest(moments: Moments, overall: Moments, agg: str) -> np.ndarray:
         rest_m2 = np.maximum(overall.m2[0] - moments.m2 - between, 0.0)
         rest_variance = rest_m2 / (rest_count - 1)
     return welch_p(mean, moments.variance(), moments.count, rest_mean, rest_variance, rest_count)
-
-
-def crosstab(
-    data: object,
-    rows: object,
-    columns: object,
-    value: str | None = None,
-    agg: str = "count",
-    normalize: str | None = None,
-    totals: bool = True,
-    *,
-    bins: Mapping[str, object] | None = None,
-    top: int | Mapping[str, int] | None = None,
-    roles: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """The pivot of ``rows`` × ``columns`` with correct grand totals.
-
-    Args:
-        data: any input accepted by :func:`breakdown`.
-        rows: the row dimension(s): a name, comma-separated names or a list.
-        columns: the column dimension(s); several are joined into one header ("Mobile / Free").
-        value: the column to aggregate; ``None`` counts users.
-        agg: the aggregation of ``value`` (count, sum, mean, median, rate, min, max, nunique, p1…p99).
-        normalize: None, "row", "column" or "all": divide each cell by its row, column or grand total
-            (only for count and sum).
-        totals: add a "Total" column and a "Total" row computed from the rows (the row is "Total (all)"
-            when a row segment is itself labelled "Total").
-        bins, top, roles: as in :func:`breakdown`.
-
-    Returns:
-        One column per row dimension (labels), one column per column segment, and "Total".
-    """
-    agg = normalize_aggregation(agg)
-    if normalize not in (None, "row", "column", "all"):
-        raise XlsegError(f"normalize must be row, column or all, not '{normalize}'")
-    if normalize is not None and agg not in ("count", "sum"):
-        raise XlsegError(f"normalize works with count or sum, not {agg}")
-    if value is None and agg != "count":
-        raise XlsegError(f"agg '{agg}' needs a value column to aggregate")
-    row_dims = parse_by(rows, bins, top)
-    column_dims = parse_by(columns, bins, top)
-    overlap = {d.column for d in row_dims} & {d.column for d in column_dims}
-    if overlap:
-        raise XlsegError(f"column '{sorted(overlap)[0]}' is both a row and a column of the crosstab")
-    needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
-    table = _load(data, roles, needed, [value] if value and agg == "rate" else [])
-    n = len(table.frame)
-    if n == 0:
-        raise XlsegError("the table has no data rows to segment")
-    row_segments = [segment(table.frame[d.column], d) for d in row_dims]
-    column_segments = [segment(table.frame[d.column], d) for d in column_dims]
-    row_level = build_levels(row_segments, n)[-1]
-    column_level = build_levels(column_segments, n)[-1]
-    if row_level.size * column_level.size > MAX_CROSSTAB_CELLS:
-        raise XlsegError("the crosstab would have too many cells; bin the columns or use top=N")
-    cells, to_row, to_column = cross(row_level, column_level, n)
-    groupings = [
-        Grouping(cells.size, lambda: cells.row_ids, None),
-        Grouping(row_level.size, lambda: row_level.row_ids, to_row),
-        Grouping(column_level.size, lambda: column_level.row_ids, to_column),
-        Grouping(1, None, np.zeros(cells.size, dtype=np.int64)),
-    ]
-    cell_sizes = group_sizes(cells.row_ids, cells.size)  # one pass over the rows; margins roll up from it
-    users = [cell_sizes if g.from_finest is None else np.bincount(g.from_finest, cell_sizes, g.size).astype(np.int64)
-             for g in groupings]
-    if value is None:
-        values = [u.astype(np.int64) for u in users]
-    else:
-        role = table.roles[value]
-        _check(table, value, agg)
-        results = aggregate_column(table.frame[value], role, [agg], groupings, spread=False, sizes=cell_sizes)
-        values = [_as_output(r.values[agg], role, agg) for r in results]
-        if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0
-            values[0] = np.where(users[0] == 0, np.nan, values[0])
-    return _pivot(values, users, row_level, column_level, row_segments, column_segments,
-                  [d.column for d in row_dims], [d.column for d in column_dims], normalize, totals)
-
-
-def _pivot(
-    values: list[np.ndarray],
-    users: list[np.ndarray],
-    row_level: Level,
-    column_level: Level,
-    row_segments: Sequence[Segments],
-    column_segments: Sequence[Segments],
-    row_names: list[str],
-    column_names: list[str],
-    normalize: str | None,
-    totals: bool,
-) -> pd.DataFrame:
-    cell_values, row_totals, column_totals, grand = values
-    _, row_users, column_users, _ = users
-    grid = cell_values.reshape(row_level.size, column_level.size)
-    if normalize == "row":
-        grid, row_totals, column_totals = grid / row_totals[:, None], row_totals / row_totals, column_totals / grand
-    elif normalize == "column":
-        grid = grid / column_totals[None, :]
-        column_totals, row_totals = column_totals / column_totals, row_totals / grand
-    elif normalize == "all":
-        grid, row_totals, column_totals = grid / grand, row_totals / grand, column_totals / grand
-    if normalize is not None:
-        grand = np.ones(1)
-    row_keep = np.flatnonzero(row_users > 0)
-    column_keep = np.flatnonzero(column_users > 0)
-    out: dict[str, object] = {}
-    total_row = totals_label(label for s in row_segments for label in s.labels)
-    for j, name in enumerate(row_names):
-        labels = np.asarray(row_segments[j].labels, dtype=object)
-        out[name] = list(labels[row_level.codes[j][row_keep]]) + ([total_row] if totals else [])
-    for k in column_keep:
-        header = " / ".join(column_segments[j].labels[column_level.codes[j][k]] for j in range(len(column_segments)))
-        if header in out or (totals and header == TOTAL_LABEL):  # a real "Total" category must not be overwritten
-            header = f"{header} ({' / '.join(column_names)})"  # "Total (device)": the device called Total
-        out[header] = list(grid[row_keep, k]) + ([column_totals[k]] if totals else [])
-    if totals:
-        header = TOTAL_LABEL if TOTAL_LABEL not in out else f"{TOTAL_LABEL} (all)"  # a row dimension named "Total"
-        out[header] = list(row_totals[row_keep]) + [grand[0]]
-    return pd.DataFrame(out)

@@ -5,7 +5,7 @@ fastexcel and python-calamine parse the whole sheet even for a header only (``n_
 first row) and the first entries of the shared-string table, in a few milliseconds, so a misspelt column
 name is reported at once instead of after the read.
 
-It answers only when it is sure to see the header :func:`xlseg.table.load_table` will see: the sheet's
+It answers only when it is sure to see the header :func:`xlseg.io.load.load_table` will see: the sheet's
 ``<dimension>`` starts at the first row, that row holds a text cell in every column of the dimension and
 nothing else, no header is blank or repeated after spaces are squashed. Anything else (number or date
 headers, a title row, rich escapes, an unusual package) gives ``None`` and the names are checked after the
@@ -23,7 +23,7 @@ from typing import IO
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from xlseg.errors import column_not_found
-from xlseg.whitespace import squash_spaces
+from xlseg.io.whitespace import squash_spaces
 
 MAX_SHARED_STRINGS = 10_000  # read no further into the shared-string table than this
 _CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
@@ -49,7 +49,7 @@ def check_columns(path: str | os.PathLike[str], sheet: str | int | None, names: 
 
 
 def header_names(path: str | os.PathLike[str], sheet: str | int | None = None) -> list[str] | None:
-    """The column names of a sheet as :func:`~xlseg.table.load_table` names them, or None when unsure."""
+    """The column names of a sheet as :func:`~xlseg.io.load.load_table` names them, or None when unsure."""
     try:
         with zipfile.ZipFile(path) as book:
             texts = _header_cells(book, _sheet_part(book, sheet))

@@ -2,17 +2,17 @@
 
 Every input shape becomes a :class:`RawTable`: the header cells as a list, and the data cells in a
 frame whose columns are numbered ``0 … n-1`` and whose rows keep the input order. Cleaning and
-role inference live in :mod:`xlseg.table`; nothing here changes a value.
+role inference live in :mod:`xlseg.io.load`; nothing here changes a value.
 
 Files:
 
 - ``.xlsx`` / ``.xlsm`` are read as typed Arrow columns by fastexcel when that gives exactly the cells
-  (see :mod:`xlseg.xlsx_fast`), else with python-calamine directly (measured on a 200,000-row, 8-column
+  (see :mod:`xlseg.io.xlsx_fast`), else with python-calamine directly (measured on a 200,000-row, 8-column
   sheet: 2.2 s against 5.0 s for ``pd.read_excel(engine="calamine")``), which also hands over cells
   exactly like an Excel range: numbers as floats, dates as ``date``/``datetime``, booleans, and
   ``""`` for blank cells. Error cells (``#N/A``…) arrive as their codes, as in an Excel range, when the
   fast path reads the sheet (fastexcel lists them); the row reader gets them from calamine as ``""``
-  (python-calamine issue #105) and puts their codes back from the sheet's XML (:mod:`xlseg.xlsx_errors`).
+  (python-calamine issue #105) and puts their codes back from the sheet's XML (:mod:`xlseg.io.xlsx_errors`).
   A sheet that calamine refuses (newer error codes such as ``#SPILL!`` or ``#CALC!``) is read with
   openpyxl, which is slower but hands every error over as its code.
 - ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
@@ -34,10 +34,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from xlseg import xlsx_fast
-from xlseg.csv_numbers import decimal_comma_columns, to_point_decimals
 from xlseg.errors import XlsegError, did_you_mean
-from xlseg.xlsx_errors import error_cells
+from xlseg.io import xlsx_fast
+from xlseg.io.csv_numbers import decimal_comma_columns, to_point_decimals
+from xlseg.io.xlsx_errors import error_cells
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED_SUFFIXES = (".csv", *EXCEL_SUFFIXES, ".parquet")

@@ -9,16 +9,16 @@ The fast path is taken only when it hands over exactly the cells the row-by-row 
 of one type (``dtype_coercion="strict"`` over all rows, so a column mixing text and numbers falls back),
 headers taken from the sheet as they are (no generated names for blank headers, no renamed duplicates, no
 date headers that fastexcel would format its own way). Otherwise :func:`take` returns ``None`` and
-:mod:`xlseg.readers` reads the rows with python-calamine, where every cleaning rule applies as for a range.
+:mod:`xlseg.io.readers` reads the rows with python-calamine, where every cleaning rule applies as for a range.
 This module imports no pandas: the CLI imports it first.
 
 Error cells (``#N/A``, ``#DIV/0!``…): fastexcel reads them as nulls and lists them, with their position and
 calamine's error kind, in ``to_arrow_with_errors()`` (no slower than ``to_arrow()``). :attr:`TypedSheet.errors`
-hands them on, so :mod:`xlseg.readers` can put the codes back as an Excel range shows them and the cleaning
+hands them on, so :mod:`xlseg.io.readers` can put the codes back as an Excel range shows them and the cleaning
 counts them. python-calamine's rows show error cells as ``""`` (python-calamine issue #105); the row reader
-takes their codes from the sheet XML instead (:mod:`xlseg.xlsx_errors`). fastexcel itself fails on ``#NAME?``
+takes their codes from the sheet XML instead (:mod:`xlseg.io.xlsx_errors`). fastexcel itself fails on ``#NAME?``
 cells (then the row reader serves), and both libraries refuse ``#SPILL!``, ``#CALC!`` and ``#GETTING_DATA``
-cells outright (then :mod:`xlseg.readers` reads the sheet with openpyxl).
+cells outright (then :mod:`xlseg.io.readers` reads the sheet with openpyxl).
 """
 
 from __future__ import annotations

@@ -1,0 +1,6 @@
+"""The engine: what each segment's numbers are, as tidy DataFrames (no xlwings, no openpyxl).
+
+``breakdowns`` and ``crosstabs`` are the analyses; ``binning`` makes segments of numbers and dates,
+``grouping`` combines dimensions into levels, ``kernels`` and ``measures`` aggregate per group, ``stats``
+holds the intervals and tests.
+"""

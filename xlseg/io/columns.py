@@ -1,0 +1,238 @@
+"""Clean one column: a fast path by dtype, or through its distinct values into the values of its role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import take
+
+from xlseg.errors import XlsegError
+from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
+from xlseg.io.dates import TextDates, find_text_dates, order_question, to_date
+from xlseg.io.distinct import Distinct, distinct_values
+from xlseg.io.numbers import (
+    LONG_DIGITS,
+    NUMBER,
+    NumberStats,
+    is_row_number,
+    is_zero_one,
+    number_ids,
+    to_metric,
+    without_infinities,
+)
+from xlseg.io.roles import dtype_role, id_like, infer_role
+from xlseg.schema import Role
+
+
+@dataclass
+class Column:
+    """One cleaned column: values (row-aligned with the input), role, notes, and which cells were errors."""
+
+    values: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray
+    role: Role
+    notes: list[str] = field(default_factory=list)
+    error_cells: np.ndarray | None = None  # bool per row, only when the column had error values
+    is_empty: bool = False  # no value and no error in any row
+    date_order: str | None = None  # "dmy"/"mdy": slash dates were read in this order
+    order_question: str | None = None  # slash dates that read either way: the note (or, declared, the error)
+
+
+def clean_column(
+    series: pd.Series,
+    name: str,
+    declared: Role | None,
+    text_source: bool,
+    order: str | None = None,
+    order_from: str | None = None,
+) -> Column:
+    """Clean one column, taking a fast path when its dtype already says what it is.
+
+    ``order`` ("dmy"/"mdy") says how slash dates read: declared, or (``order_from``) taken from another column.
+    """
+    natural = dtype_role(series.dtype)
+    if natural == Role.FLAG and declared in (None, Role.FLAG):
+        return _finish(pd.array(series, dtype="boolean"), Role.FLAG)
+    if natural == Role.METRIC and declared in (None, Role.METRIC):
+        return _numeric_column(series, name, declared)
+    if natural == Role.DATE and declared in (None, Role.DATE):
+        return _datetime_column(series, name)
+    return _by_values(series, name, declared or natural, text_source, order, order_from)
+
+
+def _finish(values: object, role: Role, notes: list[str] | None = None) -> Column:
+    """Wrap finished values; a column is empty when every cell is missing."""
+    is_empty = bool(pd.isna(values).all()) if len(values) else True
+    return Column(values, role, notes or [], is_empty=is_empty)
+
+
+def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> Column:
+    """A numeric dtype column: metric, or a 0/1 flag or an id when inferred."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    values, notes = without_infinities(values, name)
+    if declared is None:
+        stats = NumberStats.of(values)
+        if id_like(name) or is_row_number(values, stats):
+            return _finish(number_ids(series, values), Role.ID)
+        if is_zero_one(values, stats):
+            return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG, notes)
+    return _finish(values, Role.METRIC, notes)
+
+
+def _datetime_column(series: pd.Series, name: str) -> Column:
+    """A datetime64 column; time-zone-aware times become naive UTC."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None).array
+        return _finish(values, Role.DATE, [f"'{name}' held time-zone-aware times; converted to UTC"])
+    return _finish(series.array, Role.DATE)
+
+
+def _by_values(
+    series: pd.Series,
+    name: str,
+    declared: Role | None,
+    text_source: bool,
+    order: str | None = None,
+    order_from: str | None = None,
+) -> Column:
+    """Clean a column through its distinct values, then expand back to rows."""
+    codes, d = distinct_values(series)
+    text_dates = find_text_dates(d, order, short_years=declared == Role.DATE) if declared in (None, Role.DATE) else None
+    role = declared or infer_role(name, d, text_dates)
+    question = order_question(name, d, codes, text_dates, declared is not None)
+    if question and role == Role.DATE:  # declared: settled with the other columns, or an error
+        return Column(series.array, role, order_question=question)
+    if text_dates is not None and text_dates.order and role == Role.DATE:
+        text_dates.order_from = order_from
+    values_of, notes = _convert(name, role, d, codes, declared is not None, text_source, text_dates)
+    notes = _value_notes(name, d) + notes
+    if role == Role.METRIC:  # numeric text beyond float range ("1e400") is infinite
+        values_of, infinite_notes = without_infinities(values_of, name, d.cells)
+        notes += infinite_notes
+    if role == Role.DIMENSION and _is_clean_categorical(series, d):
+        values = series.array
+    elif role == Role.DIMENSION:
+        values = _categories(values_of, codes, d, keep_order=isinstance(series.dtype, pd.CategoricalDtype))
+    else:
+        values = take(values_of, codes, allow_fill=True)
+    column = _finish(values, role, notes)
+    if d.error.any():
+        column.error_cells = np.isin(codes, np.flatnonzero(d.error))
+        column.is_empty = False
+    if role == Role.DATE and text_dates is not None and text_dates.separator == "/" and text_dates.mask.any():
+        column.date_order = text_dates.order
+    column.order_question = question
+    return column
+
+
+def _convert(
+    name: str,
+    role: Role,
+    d: Distinct,
+    codes: np.ndarray,
+    declared: bool,
+    text_source: bool,
+    text_dates: TextDates | None = None,
+) -> tuple[object, list[str]]:
+    """Per-distinct-value results for ``role`` (aligned with ``d.raw``), and notes.
+
+    For a declared role, a value that does not fit is an error naming it and its first data row.
+    """
+    if role == Role.METRIC:
+        values, bad, notes = to_metric(name, d, text_source)
+    elif role == Role.FLAG:
+        values, bad, notes = _to_flag(d)
+    elif role == Role.DATE:
+        values, bad, notes = to_date(name, d, serials=declared, text_source=text_source, text_dates=text_dates)
+    else:
+        values, bad, notes = _to_labels(name, d, role)
+    if bad.any():
+        raise _misfit(name, role, d, codes, bad)
+    return values, notes
+
+
+def _to_flag(d: Distinct) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, list[str]]:
+    """The flag vocabulary as a pandas ``boolean`` array."""
+    truths = d.truth
+    bad = (d.kind != "missing") & np.array([t is None for t in truths], dtype=bool)
+    return pd.array(np.where(bad, None, truths), dtype="boolean"), bad, []
+
+
+def _to_labels(name: str, d: Distinct, role: Role) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every value as its text label (numbers without ``.0``, dates ISO, booleans TRUE/FALSE)."""
+    labels = d.value.copy()  # text is already clean; missing is None
+    others = ~d.where("text") & ~d.where("missing")
+    labels[others] = [cell_text(v) for v in d.value[others]]
+    notes = []
+    if role == Role.ID and d.text_matches(LONG_DIGITS).any():
+        notes.append(f"'{name}' holds numbers longer than {EXCEL_DIGITS} digits; kept as text")
+    if d.where("number").any() and (d.where("text") & ~d.text_matches(NUMBER)).any():
+        notes.append(f"'{name}' mixes text and numbers; numbers read as text labels")
+    return labels, np.zeros(len(labels), dtype=bool), notes
+
+
+def _is_clean_categorical(series: pd.Series, d: Distinct) -> bool:
+    """A categorical whose categories are already clean ``str`` labels: it can pass through as is."""
+    if not isinstance(series.dtype, pd.CategoricalDtype) or series.cat.categories.dtype != "str":
+        return False
+    return bool((d.kind == "text").all() and not d.trimmed.any())
+
+
+def _categories(labels: np.ndarray, codes: np.ndarray, d: Distinct, keep_order: bool) -> pd.Categorical:
+    """A categorical from per-distinct-value labels (equal labels merge).
+
+    Categories keep the input's order for a categorical input, follow the numbers/dates for a column of
+    numbers or dates, and are sorted as text otherwise.
+    """
+    label_codes, categories = pd.factorize(labels)
+    order = _category_order(categories, label_codes, d, keep_order)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    remap = np.append(np.append(rank, -1)[label_codes], -1)  # code -1 (missing) stays -1
+    identity = np.array_equal(remap[:-1], np.arange(len(remap) - 1))
+    new_codes = codes if identity else remap[codes]  # clean, ordered input: keep its codes as they are
+    return pd.Categorical.from_codes(new_codes, categories=pd.Index(categories[order], dtype="str"), validate=False)
+
+
+def _category_order(categories: np.ndarray, label_codes: np.ndarray, d: Distinct, keep_order: bool) -> np.ndarray:
+    """Positions of ``categories`` in display order."""
+    if keep_order:
+        return np.arange(len(categories))
+    present = d.kind != "missing"
+    for kind in ("number", "date"):
+        if present.any() and (d.kind[present] == kind).all():
+            first = pd.Series(d.value[present]).groupby(label_codes[present]).first()
+            key = first.astype(float) if kind == "number" else pd.to_datetime(first, utc=True)
+            return np.argsort(key.to_numpy(), kind="stable")
+    return np.argsort(np.asarray(categories, dtype=str), kind="stable")
+
+
+def _misfit(name: str, role: Role, d: Distinct, codes: np.ndarray, bad: np.ndarray) -> XlsegError:
+    """The error for the first row holding a value that does not fit the declared ``role``."""
+    row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad)))[0])
+    shown = cell_text(d.raw[codes[row]]) or str(d.raw[codes[row]])
+    fix = {
+        Role.FLAG: "use TRUE/FALSE, Yes/No or 1/0",
+        Role.METRIC: "use numbers, or declare it a dimension",
+        Role.DATE: "use dates, text like 2024-03-01, 31.12.2024 or 12/31/2024, or Excel date numbers",
+    }[role]
+    return XlsegError(f"'{name}' is a {role.value} column but holds '{shown}' (data row {row + 1}); {fix}")
+
+
+def _value_notes(name: str, d: Distinct) -> list[str]:
+    """Notes on error values, whitespace-only cells and trimmed labels."""
+    notes = []
+    if d.error.any():
+        error_codes = [cell_text(v) for v in d.raw[d.error]]
+        counts = pd.Series(d.cells[d.error], index=error_codes).groupby(level=0, sort=False).sum()
+        counts = counts.sort_values(ascending=False, kind="stable")
+        codes = ", ".join(counts.index)
+        notes.append(f"{plural(int(counts.sum()), 'error cell')} ({codes}) in '{name}' read as missing")
+    if d.spaces_only.any():
+        n = int(d.cells[d.spaces_only].sum())
+        notes.append(f"{plural(n, 'cell')} in '{name}' held only spaces; read as missing")
+    if d.trimmed.any():
+        n = int(d.cells[d.trimmed].sum())
+        notes.append(f"trimmed stray spaces in {plural(n, 'cell')} of '{name}'")
+    return notes

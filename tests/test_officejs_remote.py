@@ -22,6 +22,9 @@ import sys
 import types
 
 import pytest
+from xlwings_stubs import MISSING
+
+from xlseg.demo import make_users
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("XLWINGS_LICENSE_KEY") != "noncommercial",
@@ -33,7 +36,6 @@ if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
     from xlwings import server
     from xlwings.utils import datetime_to_xlserial
     from xlwings_stubs import (
-        MISSING,
         Replay,
         call_like_excel,
         com_values,
@@ -42,7 +44,6 @@ if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
         windows_value_engine,
     )
 
-    from xlseg.demo import make_users
     from xlseg.excel import officejs
     from xlseg.excel.formulas import FORMULAS
     from xlseg.excel.macros import segment_selection as classic_macro

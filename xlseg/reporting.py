@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlseg.engine.auto import default_bins
 from xlseg.engine.breakdowns import breakdown
 from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.load import load_table
 from xlseg.io.readers import EXCEL_SUFFIXES
 from xlseg.io.xlsx_header import check_columns
-from xlseg.schema import Role, Table
+from xlseg.schema import Table
 from xlseg.sheets.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
 from xlseg.sheets.choose import Choice, Plan, auto_plan, distinct_count
 from xlseg.sheets.layout import SheetLayout, assign_names
@@ -31,7 +32,6 @@ from xlseg.spec import column_of, parse_breakdowns, parse_crosstab, parse_metric
 
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
-MANY_DISTINCT = 20  # a numeric/date `by` column with more distinct values gets default bins
 
 
 @dataclass
@@ -135,7 +135,7 @@ def report(
     total = len(plan.breakdowns) + len(plan.crosstabs)
     for i, choice in enumerate(plan.breakdowns, 1):
         say(f"breakdown {i}/{total}: {' × '.join(choice.columns)}")
-        by_items = [_default_bins(item, table, bins) for item in choice.by]
+        by_items = [default_bins(item, table, bins) for item in choice.by]
         frame = breakdown(table, by_items, _metrics_for(choice, plan.metrics, chosen=metric_list is None),
                           bins=bins, top=top, min_size=min_size, confidence=confidence, intervals=True, compare=True)
         ordered = len(by_items) == 1 and (isinstance(by_items[0], Mapping) and "bins" in by_items[0]
@@ -204,21 +204,6 @@ def _label(items: Sequence[object]) -> str:
     return " / ".join(column_of(i) for i in items)
 
 
-def _default_bins(item: object, table: Table, bins: Mapping[str, object]) -> object:
-    """Dates without a bin spec by month; numeric columns with many values in quartiles."""
-    column = column_of(item)
-    if column in bins or (isinstance(item, Mapping) and "bins" in item):
-        return item
-    role = table.roles.get(column)
-    if role == Role.DATE:
-        spec = "month"
-    elif role == Role.METRIC and distinct_count(table.frame[column]) > MANY_DISTINCT:
-        spec = "q4"
-    else:
-        return item
-    return {**item, "bins": spec} if isinstance(item, Mapping) else {"column": column, "bins": spec}
-
-
 def _breakdown_sheet(frame: pd.DataFrame, by: list[str], rows: int, confidence: float,
                      min_size: int | None, ordered: bool = False) -> SheetLayout:
     dims = " × ".join(by)
@@ -240,8 +225,8 @@ def _focus(frame: pd.DataFrame, main: str) -> pd.DataFrame:
 def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metrics: list[tuple[str, str]],
                     bins: Mapping[str, object], top: object, min_size: int | None
                     ) -> tuple[SheetLayout, list[pd.DataFrame]]:
-    rows = [_default_bins(r, table, bins) for r in rows]
-    cols = [_default_bins(c, table, bins) for c in cols]
+    rows = [default_bins(r, table, bins) for r in rows]
+    cols = [default_bins(c, table, bins) for c in cols]
     row_names, col_name = [column_of(r) for r in rows], _label(cols)
     counts = crosstab(table, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
     base = "_".join(row_names) + "_x_" + col_name.replace(" / ", "_")

@@ -4,6 +4,6 @@ The formulas live in :mod:`xlseg.excel.udfs` (workbooks made by ``xlseg workbook
 this module re-exports them so that older workbooks keep working.
 """
 
-from xlseg.excel.udfs import SEG_BINS, SEG_BREAKDOWN, SEG_COMPARE, SEG_CROSSTAB, SEG_PROFILE
+from xlseg.excel.udfs import SEG_BINS, SEG_BREAKDOWN, SEG_COMPARE, SEG_CROSSTAB, SEG_GAP, SEG_PROFILE, SEG_SCAN
 
-__all__ = ["SEG_BINS", "SEG_BREAKDOWN", "SEG_COMPARE", "SEG_CROSSTAB", "SEG_PROFILE"]
+__all__ = ["SEG_BINS", "SEG_BREAKDOWN", "SEG_COMPARE", "SEG_CROSSTAB", "SEG_GAP", "SEG_PROFILE", "SEG_SCAN"]

@@ -29,7 +29,18 @@ from xlseg.engine.binning import segment
 from xlseg.engine.breakdowns import breakdown, metric_name
 from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError, column_not_found
-from xlseg.excel.args import column_names, error_texts, is_blank, metrics_text, parse_options, sentence
+from xlseg.excel.args import (
+    cell_text,
+    column_names,
+    error_texts,
+    flatten,
+    is_blank,
+    metrics_text,
+    parse_options,
+    sentence,
+)
+from xlseg.insight.gap import gap
+from xlseg.insight.scan import scan
 from xlseg.io.load import load_table
 from xlseg.schema import Role, Table
 from xlseg.spec import normalize_aggregation, parse_bins, parse_dimension
@@ -55,6 +66,8 @@ BREAKDOWN_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence
 CROSSTAB_OPTIONS = ("bins", "top", "roles", "totals")
 COMPARE_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "roles")
 PROFILE_OPTIONS = ("roles",)
+SCAN_OPTIONS = ("by", "depth", "min_size", "confidence", "top", "bins", "roles")
+GAP_OPTIONS = ("bins", "top", "confidence", "roles")
 COMPARE_MIN_SIZE = 30  # segments smaller than this are flagged in SEG_COMPARE unless min_size says otherwise
 
 
@@ -193,6 +206,74 @@ def SEG_PROFILE(data: Any, options: Any = None) -> Any:  # noqa: N802 - Excel na
     """
     settings = parse_options(options).engine_kwargs(PROFILE_OPTIONS, "SEG_PROFILE")
     return profile_rows(load_table(data, roles=settings.get("roles")))
+
+
+@xw.func(category=CATEGORY, call_in_wizard=False)
+@xw.arg("data", doc=DATA_DOC, **TABLE_ARG)
+@xw.arg("metric", doc='One metric: "converted:rate" (a yes/no column) or "session_length:mean".')
+@xw.arg("options", doc='Optional. e.g. "by=device, plan, geography; depth=1; min_size=50; top=20; confidence=0.9". '
+        "Default by: the columns a report would segment by.", **OPTIONS_ARG)
+@xw.ret(index=False)
+@excel_errors
+def SEG_SCAN(data: Any, metric: Any, options: Any = None) -> Any:  # noqa: N802 - Excel name
+    """Which segments stand out: every segment and every pair of two columns' values against everyone else,
+    ranked by impact (users x difference), p-values adjusted for all segments tested (Benjamini-Hochberg).
+    """
+    settings = parse_options(options).engine_kwargs(SCAN_OPTIONS, "SEG_SCAN")
+    by = settings.pop("by", None)
+    frame = scan(data, _one_metric_text(metric, "SEG_SCAN"), by=column_names(by, "by") if by else None, **settings)
+    facts = frame.attrs
+    note = (f"Tested {facts['tested']:,} segments ({facts['skipped']:,} under {facts['min_size']:,} users skipped);"
+            f" p adjusted across all {facts['tested']:,} (Benjamini-Hochberg); {facts['significant']:,} below"
+            f" {facts['alpha']:.2g}.")
+    return _with_lines(frame, [note, *[f"Note: {n}" for n in facts.get("notes", [])]])
+
+
+@xw.func(category=CATEGORY, call_in_wizard=False)
+@xw.arg("data", doc=DATA_DOC, **TABLE_ARG)
+@xw.arg("by", doc='The one column whose segments explain the gap, e.g. "department".')
+@xw.arg("metric", doc='One metric: "admitted:rate" (a yes/no column) or "revenue:mean".')
+@xw.arg("between", doc='The two groups as COLUMN:A:B, e.g. "gender:Male:Female", or a range of the three.')
+@xw.arg("options", doc='Optional. e.g. "confidence=0.9; bins=age:q4; top=10".', **OPTIONS_ARG)
+@xw.ret(index=False)
+@excel_errors
+def SEG_GAP(data: Any, by: Any, metric: Any, between: Any, options: Any = None) -> Any:  # noqa: N802 - Excel name
+    """Why the overall value differs between groups A and B: the gap split into a rate effect (segments
+    differ) and a mix effect (A and B hold different segments), per segment and in total (Kitagawa).
+    """
+    settings = parse_options(options).engine_kwargs(GAP_OPTIONS, "SEG_GAP")
+    names = column_names(by, "by")
+    if len(names) != 1:
+        raise XlsegError("SEG_GAP splits the gap by one column, e.g. \"department\"")
+    parts = [cell_text(cell) for cell in flatten(between)]
+    if is_blank(between) or not parts:
+        raise XlsegError('between is empty; give the groups as COLUMN:A:B, e.g. "gender:Male:Female"')
+    frame = gap(data, names[0], _one_metric_text(metric, "SEG_GAP"),
+                between=parts[0] if len(parts) == 1 else tuple(parts), **settings)
+    facts = frame.attrs
+    return _with_lines(frame, [facts["explanation"], *[f"Note: {n}" for n in facts.get("notes", [])]])
+
+
+def _one_metric_text(metric: Any, function: str) -> str:
+    text = metrics_text(metric)
+    if text is None:
+        raise XlsegError('metric is empty; give one column, e.g. "converted:rate"')
+    if ";" in text:
+        raise XlsegError(f'{function} takes one metric, e.g. "converted:rate"')
+    return text
+
+
+def _with_lines(frame: pd.DataFrame, lines: list[str]) -> list[list[object]]:
+    """The frame as rows (header first, blanks for missing values), then an empty row and one line of text
+    per entry in the first column."""
+    width = len(frame.columns)
+    rows: list[list[object]] = [list(frame.columns)]
+    for record in frame.itertuples(index=False):
+        rows.append([None if isinstance(v, float) and v != v else (v.item() if hasattr(v, "item") else v)
+                     for v in record])
+    rows.append([None] * width)
+    rows.extend([line, *[None] * (width - 1)] for line in lines)
+    return rows
 
 
 BINS_COLUMN = "values"  # the name SEG_BINS gives the column in its messages

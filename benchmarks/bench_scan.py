@@ -46,7 +46,8 @@ def make_table(rows: int, seed: int = 42) -> pd.DataFrame:
         columns[name] = pd.Series(np.array([f"{name}_{i:02d}" for i in range(count)], dtype=object)[codes],
                                   dtype="str")
     frame = pd.DataFrame(columns)
-    rate = 0.05 + 0.03 * (frame["plan"] == "plan_02") + 0.04 * ((frame["os"] == "os_01") & (frame["device"] == "device_03"))
+    interaction = (frame["os"] == "os_01") & (frame["device"] == "device_03")
+    rate = 0.05 + 0.03 * (frame["plan"] == "plan_02") + 0.04 * interaction
     frame["converted"] = rng.random(rows) < rate
     return frame
 

@@ -115,7 +115,8 @@ def test_vba_wrapper_declares_every_function_with_its_arguments(udfs):
         assert f"{name} = {call}" in vba
     assert len(re.findall(r"^Function ", vba, flags=re.M)) == len(SIGNATURES)
     # not recomputed on every keystroke in the function wizard (a big table would make typing lag)
-    assert vba.count('If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function') == len(SIGNATURES)
+    wizard_guard = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
+    assert vba.count(wizard_guard) == len(SIGNATURES)
 
 
 def test_function_wizard_texts_fit_excel(udfs):

@@ -57,6 +57,8 @@ def segment_statistics(segments: list[Segments], values: np.ndarray, depth: int 
     # keep the occupied combinations only: every roll-up below then reads at most `rows` cells
     cells = Moments(cells.count[occupied], cells.total[occupied], cells.m2[occupied] if cells.m2 is not None else None)
     cell_users = sizes[occupied].astype(float)
+    cell_mean = np.nan_to_num(cells.mean())  # computed once for every roll-up below
+    every_value = bool(np.array_equal(cells.count, cell_users))  # no missing value: users = count
     cell_codes = [codes[occupied].astype(np.int64) for codes in finest.codes]
     widths = [max(len(s.labels), 1) for s in segments]
     parts: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray, Moments]] = []
@@ -69,9 +71,9 @@ def segment_statistics(segments: list[Segments], values: np.ndarray, depth: int 
         else:
             i, j = dims
             key, size = cell_codes[i] * widths[j] + cell_codes[j], widths[i] * widths[j]
-        users = np.bincount(key, cell_users, size)
+        rolled = cells.rollup(key, size, cell_mean)
+        users = rolled.count if every_value else np.bincount(key, cell_users, size)
         kept = np.flatnonzero(users)
-        rolled = cells.rollup(key, size)
         moments = Moments(rolled.count[kept], rolled.total[kept], rolled.m2[kept] if rolled.m2 is not None else None)
         if len(dims) == 1:
             parts.append((dims[0], kept, -1, np.full(kept.size, -1), users[kept], moments))

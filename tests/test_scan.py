@@ -200,9 +200,10 @@ def test_default_dimensions_are_auto_modes_and_leave_out_the_metric():
     ({"metric": "converted:rate", "by": "plan", "depth": 3}, "depth must be 1 or 2"),
     ({"metric": "converted:rate; minutes:mean", "by": "plan"}, "one metric"),
     ({"metric": "converted:rate", "by": "converted"}, "is the metric"),
+    ({"metric": "blank:mean", "by": "plan"}, "'blank' has no values"),
 ])
 def test_bad_input_is_one_clear_line(kwargs, message):
-    frame = _table(3, rows=200)
+    frame = _table(3, rows=200).assign(blank=np.nan)
     metric = kwargs.pop("metric")
     with pytest.raises(XlsegError, match=message):
         xlseg.scan(frame, metric, **kwargs)

@@ -95,6 +95,8 @@ def scan(
     values = numeric_values(table.frame[column], table.roles[column])
     if len(values) == 0:
         raise XlsegError("the table has no data rows to scan")
+    if np.isnan(values).all():
+        raise XlsegError(f"'{column}' has no values (every cell is blank), so there is nothing to scan")
     stats = segment_statistics(segments, values, depth=min(depth, 2) if len(segments) > 1 else 1)
     frame = score(stats, segments, [d.column for d in dimensions], metric_name(column, agg), agg,
                   confidence=confidence, min_size=min_size)

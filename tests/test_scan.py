@@ -201,9 +201,10 @@ def test_default_dimensions_are_auto_modes_and_leave_out_the_metric():
     ({"metric": "converted:rate; minutes:mean", "by": "plan"}, "one metric"),
     ({"metric": "converted:rate", "by": "converted"}, "is the metric"),
     ({"metric": "blank:mean", "by": "plan"}, "'blank' has no values"),
+    ({"metric": "converted:rate", "by": "id"}, "'id' has 201 segments; scan columns with at most 200"),
 ])
 def test_bad_input_is_one_clear_line(kwargs, message):
-    frame = _table(3, rows=200).assign(blank=np.nan)
+    frame = _table(3, rows=201).assign(blank=np.nan, id=[f"u{i}" for i in range(201)])
     metric = kwargs.pop("metric")
     with pytest.raises(XlsegError, match=message):
         xlseg.scan(frame, metric, **kwargs)

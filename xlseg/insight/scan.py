@@ -28,6 +28,7 @@ from xlseg.spec import Dimension, column_of, normalize_aggregation, parse_by, pa
 
 SCAN_COLUMNS = ("dimension", "segment", "users", "share", "rest", "difference", "lift", "lo", "hi", "p", "impact",
                 "explained_by")
+MAX_SEGMENTS = 200  # per dimension: more would make tens of thousands of pairs of tiny segments
 PAIR_JOIN = " × "  # dimension names of a pair: "device × plan"
 LABEL_JOIN = " / "  # segment labels of a pair: "Mobile / Pro"
 
@@ -82,7 +83,6 @@ def scan(
     check_metric(table, column, agg)
     if agg not in ("mean", "rate"):
         raise XlsegError(f"the scan compares means and rates; use {column}:mean or {column}:rate")
-    notes: list[str] = []
     if by_items is None:
         choices, _ = choose_dimensions(table)
         by_items = [c.by[0] for c in choices if c.columns[0] != column]
@@ -92,15 +92,19 @@ def scan(
     if any(d.column == column for d in dimensions):
         raise XlsegError(f"'{column}' is the metric; scan by other columns")
     segments = [segment(table.frame[d.column], d) for d in dimensions]
+    for dimension, found in zip(dimensions, segments, strict=True):
+        if len(found.labels) > MAX_SEGMENTS:
+            raise XlsegError(f"'{dimension.column}' has {len(found.labels):,} segments; scan columns with at most "
+                             f"{MAX_SEGMENTS} (keep the largest: by=[{{'column': '{dimension.column}', 'top': 20}}])")
     values = numeric_values(table.frame[column], table.roles[column])
     if len(values) == 0:
         raise XlsegError("the table has no data rows to scan")
     if np.isnan(values).all():
         raise XlsegError(f"'{column}' has no values (every cell is blank), so there is nothing to scan")
-    stats = segment_statistics(segments, values, depth=min(depth, 2) if len(segments) > 1 else 1)
+    stats = segment_statistics(segments, values, depth=depth if len(segments) > 1 else 1)
     frame = score(stats, segments, [d.column for d in dimensions], metric_name(column, agg), agg,
                   confidence=confidence, min_size=min_size)
-    frame.attrs["notes"] = list(table.notes) + notes
+    frame.attrs["notes"] = list(table.notes)
     return frame.head(whole_number(top, "top")) if top is not None else frame
 
 

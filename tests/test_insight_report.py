@@ -107,3 +107,12 @@ def test_a_gap_without_by_or_metric_says_what_is_missing(tmp_path, capsys):
     code = main(["report", str(source), "-o", str(tmp_path / "o.xlsx"), "--gap", "gender:Male:Female", "--quiet"])
     assert code == 2
     assert "--by department --metric admitted:rate" in capsys.readouterr().err
+
+
+def test_scan_of_named_breakdowns_keeps_their_top_categories():
+    users = xlseg.make_users(3000, seed=2)
+    result = xlseg.report(users, by=["geography", "device"], metrics="converted:rate", top=3, scan="converted:rate")
+    scanned = result.frames["What stands out"][0]
+    assert scanned.attrs["dimensions"] == ["geography", "device"]
+    largest = users["geography"].value_counts().index[:3].tolist()
+    assert set(scanned[scanned.dimension == "geography"].segment) <= {*largest, "Other"}

@@ -24,7 +24,7 @@ from xlseg.insight.scan import scan as scan_segments
 from xlseg.io.load import load_table
 from xlseg.io.readers import EXCEL_SUFFIXES
 from xlseg.io.xlsx_header import check_columns
-from xlseg.schema import Table
+from xlseg.schema import Role, Table
 from xlseg.sheets.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
 from xlseg.sheets.choose import Choice, Plan, auto_plan, distinct_count
 from xlseg.sheets.insight_blocks import finding_sentences, gap_sheet, scan_sheet
@@ -160,7 +160,7 @@ def report(
         frames[layout.name] = tables
     findings: list[str] = []
     if scan is not None or breakdowns is None:
-        findings, scan_frame = _scan(table, scan, plan, breakdowns is None, bins, min_size, confidence, say)
+        findings, scan_frame = _scan(table, scan, plan, breakdowns is None, bins, top, min_size, confidence, say)
         if scan is not None and scan_frame is not None:
             sheets.append(scan_sheet(scan_frame))
             frames[sheets[-1].name] = [scan_frame]
@@ -193,11 +193,12 @@ def report(
     return Report([summary, *sheets], renamed, table, source)
 
 
-def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mapping[str, object],
+def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mapping[str, object], top: object,
           min_size: int | None, confidence: float, say: Progress) -> tuple[list[str], pd.DataFrame | None]:
     """The scan of ``metric`` — or, when None (auto mode), of the plan's first rate or mean — as sentences for
-    the Summary and the frame. It scans auto mode's dimensions in auto mode, else the breakdowns' columns.
-    An automatic scan with nothing to scan gives no findings instead of an error."""
+    the Summary and the frame. It scans auto mode's dimensions in auto mode, else the breakdowns' columns (text
+    columns limited to ``top`` categories, as on their sheets). An automatic scan with nothing to scan gives no
+    findings instead of an error."""
     asked = metric is not None
     if metric is None:
         comparable = [(c, a) for c, a in plan.metrics if a in ("rate", "mean")]
@@ -205,8 +206,8 @@ def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mappin
             return [], None
         metric = f"{comparable[0][0]}:{comparable[0][1]}"
     column = metric.rpartition(":")[0] or metric
-    by = None if auto else list({column_of(i): i for c in plan.breakdowns for i in c.by if column_of(i) != column}
-                                .values())
+    by = None if auto else list({column_of(i): _with_top(i, table, top) for c in plan.breakdowns for i in c.by
+                                 if column_of(i) != column}.values())
     say(f"scanning segments for {metric}")
     try:
         frame = scan_segments(table, metric, by=by or None, min_size=min_size, confidence=confidence, bins=bins)
@@ -215,6 +216,14 @@ def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mappin
             raise
         return [], None
     return finding_sentences(frame), frame
+
+
+def _with_top(item: object, table: Table, top: object) -> object:
+    """A text column as a dimension limited to its ``top`` largest categories (an int, or column → int)."""
+    if top is None or not isinstance(item, str) or table.roles.get(item) != Role.DIMENSION:
+        return item
+    count = top.get(item) if isinstance(top, Mapping) else top
+    return item if count is None else {"column": item, "top": count}
 
 
 def _gap(table: Table, spec: str, breakdowns: list[list[object]] | None, metrics: list[tuple[str, str]],

@@ -34,6 +34,8 @@ SIGNATURES = {
     "SEG_COMPARE": "data, by, metric, Optional options",
     "SEG_BINS": "values, Optional spec",
     "SEG_PROFILE": "data, Optional options",
+    "SEG_SCAN": "data, metric, Optional options",
+    "SEG_GAP": "data, by, metric, between, Optional options",
 }
 
 
@@ -113,7 +115,8 @@ def test_vba_wrapper_declares_every_function_with_its_arguments(udfs):
         assert f"{name} = {call}" in vba
     assert len(re.findall(r"^Function ", vba, flags=re.M)) == len(SIGNATURES)
     # not recomputed on every keystroke in the function wizard (a big table would make typing lag)
-    assert vba.count('If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function') == 5
+    wizard_guard = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
+    assert vba.count(wizard_guard) == len(SIGNATURES)
 
 
 def test_function_wizard_texts_fit_excel(udfs):
@@ -128,7 +131,7 @@ def test_function_wizard_texts_fit_excel(udfs):
 
 
 def test_tables_arrive_as_raw_values_and_results_spill_without_index(udfs):
-    for name in ("SEG_BREAKDOWN", "SEG_CROSSTAB", "SEG_COMPARE", "SEG_PROFILE"):
+    for name in ("SEG_BREAKDOWN", "SEG_CROSSTAB", "SEG_COMPARE", "SEG_PROFILE", "SEG_SCAN", "SEG_GAP"):
         info = getattr(udfs, name).__xlfunc__
         assert info["args"][0]["options"]["ndim"] == 2 and info["args"][0]["options"]["err_to_str"] is True
         assert info["ret"]["options"]["index"] is False
@@ -301,9 +304,9 @@ def test_unexpected_failure_is_a_generic_sentence_naming_the_function(udfs, monk
     def broken(*args, **kwargs):
         raise KeyError("internal detail")
 
-    from xlseg.excel import formulas
+    from xlseg.excel import segment_formulas
 
-    monkeypatch.setattr(formulas, "breakdown", broken)
+    monkeypatch.setattr(segment_formulas, "breakdown", broken)
     result = message(call_like_excel(udfs.SEG_BREAKDOWN, com_values([["a"], ["x"]]), "a", MISSING, MISSING))
     assert result == "SEG_BREAKDOWN failed unexpectedly (KeyError); check the arguments."
 

@@ -57,6 +57,23 @@ def demo_report():
 
 def test_parity_with_the_openpyxl_writer(demo_report, tmp_path):
     """Same layout, same values in the same cells, same number formats, in every sheet."""
+    assert_parity(demo_report, tmp_path)
+
+
+def test_parity_of_the_scan_and_gap_sheets(tmp_path):
+    """The "What stands out" and gap sheets (mixed per-cell formats, a stacked waterfall) paint the same."""
+    from test_gap import berkeley
+
+    result = report(berkeley(), by="department", metrics="admitted:rate", scan="admitted:rate",
+                    gap="gender:Male:Female")
+    assert_parity(result, tmp_path)
+    book, _ = _book()
+    add_sheets(book, result.sheets, after=book.sheets[0])
+    charts = [a for a in book.impl.json()["actions"] if a["func"] == "addChart"]
+    assert len(charts) == sum(1 for s in result.sheets for b in s.blocks if b.chart is not None and b.chart_ranges())
+
+
+def assert_parity(demo_report, tmp_path):
     path = write_workbook(demo_report.sheets, tmp_path / "report.xlsx")
     book, names = _book()
     add_sheets(book, demo_report.sheets, after=book.sheets[0])

@@ -25,10 +25,16 @@ examples:
   xlseg report users.csv -o report.xlsx --by device --metric converted:rate --metric session_length:mean,median
   xlseg report users.parquet -o report.xlsx --by age --bins age=edges:18,25,35,50 --min-size 50
   xlseg report users.csv -o report.xlsx --by signup_date --bins signup_date=month --crosstab plan:device
+  xlseg report users.csv -o report.xlsx --scan converted:rate
+      adds "What stands out": every segment and pair of segments vs the rest, BH-adjusted
+  xlseg report admissions.csv -o gap.xlsx --gap gender:Male:Female --by department --metric admitted:rate
+      adds a sheet splitting the gap between Male and Female into rate and mix effects by department
 
 --by COL[,COL...]   one breakdown per --by; a comma joins columns into one multi-dimensional breakdown
 --metric COL:AGG    aggregations: mean, median, sum, min, max, count, nunique, rate (yes/no columns), p1..p99
 --bins COL=SPEC     q4 (quartiles), width:5, edges:18,25,35, top:5, day/week/month/quarter/year
+--scan COL:AGG      a rate or mean to scan segments and pairs for (auto mode scans the main metric for the Summary)
+--gap COL:A:B       split the gap in the first --metric between groups A and B of COL by the first --by column
 """
 
 DEMO_EXAMPLES = """\
@@ -68,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a heatmap of ROWS × COLS (repeatable)")
     rep.add_argument("--bins", action="append", metavar="COL=SPEC", help="bin a numeric or date column (repeatable)")
     rep.add_argument("--top", type=_positive_int, metavar="N", help="keep the N largest categories, the rest as Other")
+    rep.add_argument("--scan", metavar="COL:AGG",
+                     help="add a 'What stands out' sheet: segments and pairs vs the rest for this rate or mean")
+    rep.add_argument("--gap", metavar="COL:A:B",
+                     help="add a sheet splitting the gap between groups A and B into rate and mix effects")
     rep.add_argument("--template", metavar="PATH", help="a styled .xlsx template to fill (read, never modified)")
     rep.add_argument("--sheet", metavar="NAME", help="the sheet to read from an Excel INPUT (default: the first)")
     rep.add_argument("--title", metavar="TEXT", help="the report title")
@@ -172,7 +182,7 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     metrics = "; ".join(args.metric) if args.metric else None
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
-                    title=args.title, progress=log)
+                    title=args.title, scan=args.scan, gap=args.gap, progress=log)
     return _write(result, args, log)
 
 

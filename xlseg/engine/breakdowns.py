@@ -19,7 +19,8 @@ from xlseg.engine.binning import Segments, segment
 from xlseg.engine.grouping import Level, build_levels
 from xlseg.engine.kernels import Moments, group_sizes
 from xlseg.engine.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
-from xlseg.engine.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
+from xlseg.engine.stats import benjamini_hochberg
+from xlseg.engine.versus import interval, p_against_rest, rest_of
 from xlseg.errors import XlsegError
 from xlseg.io.load import load_table, rates_as_flags
 from xlseg.parallel import map_columns
@@ -145,7 +146,7 @@ class _Breakdown:
         overall = moments[0]
         assert overall is not None and all(m is not None for m in moments)
         if self.options.intervals:
-            bounds = [_interval(m, agg, self.options.confidence) for m in moments if m is not None]
+            bounds = [interval(m, agg, self.options.confidence) for m in moments if m is not None]
             out[f"{name} lo"] = [b[0] for b in bounds]
             out[f"{name} hi"] = [b[1] for b in bounds]
         if self.options.compare:
@@ -282,23 +283,7 @@ def as_output(values: np.ndarray, role: Role, agg: str) -> np.ndarray:
     return values
 
 
-def _interval(moments: Moments, agg: str, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    if agg == "rate":
-        return wilson_interval(moments.total, moments.count, confidence)
-    return t_interval(moments.mean(), moments.variance(), moments.count, confidence)
-
-
 def _p_against_rest(moments: Moments, overall: Moments, agg: str) -> np.ndarray:
     """p-values of each group against everyone outside it."""
-    rest_count = overall.count[0] - moments.count
-    rest_total = overall.total[0] - moments.total
-    if agg == "rate":
-        return two_proportion_p(moments.total, moments.count, rest_total, rest_count)
-    assert moments.m2 is not None and overall.m2 is not None
-    mean = moments.mean()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rest_mean = rest_total / rest_count
-        between = moments.count * rest_count / overall.count[0] * (mean - rest_mean) ** 2
-        rest_m2 = np.maximum(overall.m2[0] - moments.m2 - between, 0.0)
-        rest_variance = rest_m2 / (rest_count - 1)
-    return welch_p(mean, moments.variance(), moments.count, rest_mean, rest_variance, rest_count)
+    overall_m2 = None if overall.m2 is None else overall.m2[0]
+    return p_against_rest(moments, rest_of(moments, overall.count[0], overall.total[0], overall_m2), agg)

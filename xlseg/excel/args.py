@@ -33,8 +33,8 @@ from xlseg.spec import whole_number
 
 #: Option keys, what their values are, and how to explain them in one line.
 BOOL_KEYS = ("intervals", "compare", "subtotals", "ascending", "totals")
-NUMBER_KEYS = ("min_size", "confidence")
-TEXT_KEYS = ("sort", "normalize", "agg", "value", "title")
+NUMBER_KEYS = ("min_size", "confidence", "depth")
+TEXT_KEYS = ("sort", "normalize", "agg", "value", "title", "scan", "gap")
 PER_COLUMN_KEYS = ("bins", "roles")  # column:value, repeatable
 LIST_KEYS = ("by", "metrics", "crosstab")  # repeatable, kept in order (config sheet)
 ALL_KEYS = (*BOOL_KEYS, *NUMBER_KEYS, *TEXT_KEYS, *PER_COLUMN_KEYS, "top", *LIST_KEYS)
@@ -257,7 +257,7 @@ def _add_option(out: dict[str, Any], key: str, raw: object) -> None:
         raise XlsegError(f"option '{name}' is given twice; keep one")
     if name in BOOL_KEYS:
         out[name] = to_bool(raw, name)
-    elif name == "min_size" or name == "top":
+    elif name in ("min_size", "top", "depth"):
         out[name] = whole_number(raw, name)
     elif name == "confidence":
         level = to_number(raw, "confidence")

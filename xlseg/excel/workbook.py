@@ -56,6 +56,8 @@ CONFIG_ROWS: list[tuple[str, object, str]] = [
     ("min_size", 30, "segments with fewer users are greyed and flagged"),
     ("confidence", 0.95, "level of the intervals and tests"),
     ("title", "Users by segment", "title of the result"),
+    ("scan", "converted:rate", "adds 'What stands out': every segment and pair of segments vs the rest"),
+    ("gap", "plan:Free:Pro", "adds a sheet: the first metric's gap between two groups, split by the first 'by'"),
 ]
 
 HOWTO_LINES: list[str] = [
@@ -68,6 +70,8 @@ HOWTO_LINES: list[str] = [
     '=SEG_BREAKDOWN(Users[#All], "geography, device", "converted:rate", "min_size=30; compare; top=5")',
     '=SEG_CROSSTAB(Users[#All], "plan", "device", "converted")',
     '=SEG_CROSSTAB(Users[#All], "geography", "device", , , "row")',
+    '=SEG_SCAN(Users[#All], "converted:rate", "by=device, plan, geography; top=20")',
+    '=SEG_GAP(Users[#All], "device", "converted:rate", "plan:Free:Pro")',
     '=SEG_COMPARE(Users[#All], "plan", "converted:rate")',
     '=SEG_BINS(Users[session_length], "q4")',
     "=SEG_PROFILE(Users[#All])",

@@ -196,6 +196,10 @@ class ChartSpec:
         axis_from_zero: the value axis starts at 0. Bar lengths then compare honestly; a spreadsheet's
             automatic axis may start just under the smallest bar and make 4.7% look half of 5.2%. Off
             when a value is negative.
+        stacked: further columns stacked on ``value_column`` (a stacked chart; the columns must be adjacent,
+            ``value_column`` first). A waterfall is such a chart whose first series is an invisible base.
+        colors: one fill per series (``value_column``, then ``stacked``): RRGGBB, or None for no fill (an
+            invisible series, e.g. a waterfall's base). Empty: every series in the bar colour.
     """
 
     kind: Literal["bar", "column"]
@@ -206,6 +210,8 @@ class ChartSpec:
     height_pt: float = 220.0
     placement: Literal["right", "below"] = "right"
     axis_from_zero: bool = True
+    stacked: tuple[str, ...] = ()
+    colors: tuple[str | None, ...] = ()
 
     @property
     def rows_spanned(self) -> int:
@@ -362,6 +368,20 @@ class Block:
         if self.chart.placement == "below":
             return (self.last_table_row + len(self.notes) + 2, self.left)
         return (self.header_row, self.left + self.width + 1)
+
+    def chart_series(self) -> list[tuple[Range, str | None]]:
+        """Every series of the chart: its range over the body rows (header cell first) and its fill colour."""
+        ranges = self.chart_ranges()
+        if self.chart is None or ranges is None:
+            return []
+        _, (r1, _, r2, _) = ranges
+        names = [self.chart.value_column, *self.chart.stacked]
+        colors = list(self.chart.colors) or [COLORS["bar"]] * len(names)
+        out = []
+        for name, color in zip(names, colors, strict=True):
+            c = self.column_index(name)
+            out.append(((r1, c, r2, c), color))
+        return out
 
     def chart_ranges(self) -> tuple[Range, Range] | None:
         """``(categories, values)`` of the chart: the stub columns and the value column over the body rows.

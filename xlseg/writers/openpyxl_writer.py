@@ -138,22 +138,38 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
     chart.style = 10
     chart.title = spec.title
     chart.legend = None
-    chart.add_data(Reference(ws, min_col=vc1, min_row=vr1, max_col=vc2, max_row=vr2), titles_from_data=True)
+    series_ranges = block.chart_series()
+    for (r1, c1, r2, c2), _ in series_ranges:
+        chart.add_data(Reference(ws, min_col=c1, min_row=r1, max_col=c2, max_row=r2), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=cc1, min_row=cr1, max_col=cc2, max_row=cr2))
     chart.y_axis.number_format = spec.number_format
     chart.y_axis.majorGridlines = None
     if spec.axis_from_zero:
         chart.y_axis.scaling.min = 0
+    else:
+        chart.x_axis.tickLblPos = "low"  # category labels beside the chart, not over bars below zero
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     if spec.kind == "bar":
         chart.x_axis.scaling.orientation = "maxMin"  # first category on top, like the table
-    series = chart.series[0]
-    series.graphicalProperties.solidFill = COLORS["bar"]
-    series.graphicalProperties.line.solidFill = COLORS["bar"]
-    chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
-                                     showPercent=False)
-    chart.dataLabels.numFmt = spec.number_format
+    labels = {"showVal": True, "showCatName": False, "showSerName": False, "showLegendKey": False,
+              "showPercent": False}
+    for series, ((_, c1, _, _), color) in zip(chart.series, series_ranges, strict=True):
+        if color is None:  # an invisible series: a waterfall's base
+            series.graphicalProperties.noFill = True
+            series.graphicalProperties.line.noFill = True
+            continue
+        series.graphicalProperties.solidFill = color
+        series.graphicalProperties.line.solidFill = color
+        if spec.stacked:  # labels on the visible series only, each in its column's format
+            series.dLbls = DataLabelList(**labels)
+            series.dLbls.numFmt = block.columns[c1 - block.left].number_format
+    if spec.stacked:
+        chart.grouping = "stacked"
+        chart.overlap = 100
+    else:
+        chart.dataLabels = DataLabelList(**labels)
+        chart.dataLabels.numFmt = spec.number_format
     chart.gapWidth = 60
     chart.width = spec.width_pt / PT_PER_CM
     chart.height = spec.height_pt / PT_PER_CM

@@ -10,7 +10,7 @@ from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
-from xlseg.io.dates import TextDates, find_text_dates, order_question, to_date
+from xlseg.io.dates import EPOCH, TextDates, find_text_dates, has_zones, order_question, to_date
 from xlseg.io.distinct import Distinct, distinct_values
 from xlseg.io.numbers import (
     LONG_DIGITS,
@@ -19,10 +19,12 @@ from xlseg.io.numbers import (
     is_row_number,
     is_zero_one,
     number_ids,
+    number_values,
     to_metric,
     without_infinities,
 )
 from xlseg.io.roles import dtype_role, id_like, infer_role
+from xlseg.io.timestamps import epoch_hint, epoch_to_times, local_note, naive_in_zone
 from xlseg.schema import Role
 
 
@@ -37,6 +39,7 @@ class Column:
     is_empty: bool = False  # no value and no error in any row
     date_order: str | None = None  # "dmy"/"mdy": slash dates were read in this order
     order_question: str | None = None  # slash dates that read either way: the note (or, declared, the error)
+    instants: bool = False  # dates read as UTC from zones or epoch numbers (``tz=`` makes them local)
 
 
 def clean_column(
@@ -51,6 +54,8 @@ def clean_column(
 
     ``order`` ("dmy"/"mdy") says how slash dates read: declared, or (``order_from``) taken from another column.
     """
+    if declared == Role.DATE and order == EPOCH:
+        return _epoch_column(series, name)
     natural = dtype_role(series.dtype)
     if natural == Role.FLAG and declared in (None, Role.FLAG):
         return _finish(pd.array(series, dtype="boolean"), Role.FLAG)
@@ -59,6 +64,12 @@ def clean_column(
     if natural == Role.DATE and declared in (None, Role.DATE):
         return _datetime_column(series, name)
     return _by_values(series, name, declared or natural, text_source, order, order_from)
+
+
+def to_local(column: Column, name: str, tz: str) -> None:
+    """Show a column of instants (naive UTC) as naive local times in ``tz``; the note names the zone."""
+    column.values = naive_in_zone(column.values, tz).array
+    column.notes.append(local_note(name, tz))
 
 
 def _finish(values: object, role: Role, notes: list[str] | None = None) -> Column:
@@ -77,15 +88,39 @@ def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> Colu
             return _finish(number_ids(series, values), Role.ID)
         if is_zero_one(values, stats):
             return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG, notes)
+        hint = epoch_hint(name, values)
+        notes = notes + [hint] if hint else notes
     return _finish(values, Role.METRIC, notes)
 
 
 def _datetime_column(series: pd.Series, name: str) -> Column:
     """A datetime64 column; time-zone-aware times become naive UTC."""
     if isinstance(series.dtype, pd.DatetimeTZDtype):
-        values = series.dt.tz_convert("UTC").dt.tz_localize(None).array
-        return _finish(values, Role.DATE, [f"'{name}' held time-zone-aware times; converted to UTC"])
+        values = naive_in_zone(series, "UTC").array
+        column = _finish(values, Role.DATE, [f"'{name}' held time-zone-aware times; converted to UTC"])
+        column.instants = True
+        return column
     return _finish(series.array, Role.DATE)
+
+
+def _epoch_column(series: pd.Series, name: str) -> Column:
+    """A column declared ``date:epoch``: Unix seconds or milliseconds (numbers or numeric text) as UTC times."""
+    codes, d = distinct_values(series)
+    numbers = number_values(d)
+    bad = (d.kind != "missing") & ~np.isfinite(numbers)
+    times, unit = epoch_to_times(numbers)
+    bad |= (d.kind != "missing") & np.isnat(times)
+    if bad.any():
+        row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad)))[0])
+        shown = cell_text(d.raw[codes[row]]) or str(d.raw[codes[row]])
+        raise XlsegError(f"'{name}' is a date:epoch column but holds '{shown}' (data row {row + 1}); use Unix "
+                         "seconds or milliseconds since 1970-01-01 UTC")
+    values = take(times, codes, allow_fill=True, fill_value=np.datetime64("NaT"))
+    unit_name = "milliseconds" if unit == "ms" else "seconds"
+    column = _finish(pd.array(values, dtype="datetime64[us]"), Role.DATE,
+                     _value_notes(name, d) + [f"read '{name}' as Unix epoch {unit_name} (UTC times)"])
+    column.instants = True
+    return column
 
 
 def _by_values(
@@ -123,6 +158,7 @@ def _by_values(
     if role == Role.DATE and text_dates is not None and text_dates.separator == "/" and text_dates.mask.any():
         column.date_order = text_dates.order
     column.order_question = question
+    column.instants = role == Role.DATE and has_zones(d)
     return column
 
 

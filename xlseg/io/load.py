@@ -77,12 +77,13 @@ import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import plural
-from xlseg.io.columns import Column, clean_column
+from xlseg.io.columns import Column, clean_column, to_local
 from xlseg.io.dates import slash_order_of
 from xlseg.io.distinct import FLAG_WORDS
 from xlseg.io.headers import check_headers, column_letter, header_texts
 from xlseg.io.readers import RawTable, from_frame, from_rows, read_file
 from xlseg.io.roles import declared_roles
+from xlseg.io.timestamps import check_zone
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table
 
@@ -94,6 +95,7 @@ def load_table(
     columns: Sequence[str] | None = None,
     sheet: str | int | None = None,
     keep: Sequence[str] = (),
+    tz: str | None = None,
 ) -> Table:
     """Clean ``data`` into a :class:`Table` (see the module docstring for every rule).
 
@@ -111,6 +113,9 @@ def load_table(
             CSV/Parquet files, ignored for in-memory data.
         keep: columns to keep even when every cell is blank (as columns named in ``columns`` or ``roles``
             are), without selecting them: a report keeps the columns it was asked to segment by.
+        tz: an IANA time zone (``"Europe/Berlin"``): instants (ISO text with ``Z``/offsets, time-zone-aware
+            datetimes, ``date:epoch`` numbers) become naive local times there, before periods are cut
+            (default: UTC). Dates without a zone are left as written. See :mod:`xlseg.io.timestamps`.
 
     Raises:
         XlsegError: unknown column or role, blank or duplicate header (both columns are named), a value
@@ -120,6 +125,7 @@ def load_table(
         columns = [columns]
     if isinstance(data, Table):
         return _retable(data, roles, columns)
+    tz = check_zone(tz)
     raw = _read(data, sheet)
     headers, header_notes = header_texts(raw.headers)
     declared, orders = declared_roles(roles, headers)
@@ -129,6 +135,9 @@ def load_table(
     dropped_columns = [i for i, c in cleaned.items() if c.is_empty and headers[i] not in keep_named]
     kept = [i for i in wanted if i not in dropped_columns]
     check_headers(headers, kept)
+    for i in kept:
+        if cleaned[i].instants and tz is not None:
+            to_local(cleaned[i], headers[i], tz)
     return _assemble(raw, headers, {i: cleaned[i] for i in kept}, header_notes, dropped_columns)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import cell_text
-from xlseg.io.dates import DATE_ORDERS, TextDates, all_text_dates, iso_dates
+from xlseg.io.dates import DATE_ORDERS, EPOCH, TextDates, all_text_dates, iso_dates
 from xlseg.io.distinct import Distinct
 from xlseg.io.numbers import ID_ROWS, LONG_DIGITS, NUMBER, is_row_number, number_values
 from xlseg.schema import Role
@@ -44,9 +44,9 @@ def _as_role(name: str, role: str | Role) -> tuple[Role, str | None]:
         choices = ", ".join(r.value for r in Role)
         raise XlsegError(f"unknown role '{role}' for '{name}'; use one of {choices} "
                          "(date:dmy or date:mdy for dates like 01/02/2024)") from None
-    if colon and (parsed != Role.DATE or order.strip() not in DATE_ORDERS):
+    if colon and (parsed != Role.DATE or order.strip() not in (*DATE_ORDERS, EPOCH)):
         raise XlsegError(f"unknown role '{role}' for '{name}'; only a date takes an order: date:dmy (31/12/2024) "
-                         "or date:mdy (12/31/2024)")
+                         "or date:mdy (12/31/2024); or date:epoch (Unix seconds or milliseconds)")
     return parsed, order.strip() or None
 
 

@@ -84,6 +84,7 @@ def report(
     roles: Mapping[str, str] | None = None,
     title: str | None = None,
     progress: Progress | None = None,
+    tz: str | None = None,
 ) -> Report:
     """Compute a segmentation report of ``data``.
 
@@ -106,6 +107,8 @@ def report(
         roles: column → role overrides (``{"signup": "date"}``).
         title: the report title (default: "Segmentation of <file name>" or "Segmentation report").
         progress: called with a short message at each stage (for the CLI's stage log).
+        tz: show times with a zone (``…Z``, ``+02:00``, ``date:epoch``) as local times in this IANA zone
+            (``"Europe/Berlin"``) before periods are cut; default UTC.
 
     Returns:
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
@@ -119,7 +122,7 @@ def report(
     if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
         check_columns(source, sheet, requested)
     say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet, keep=requested)  # a named blank column: one "(missing)"
+    table = load_table(data, roles=roles, sheet=sheet, keep=requested, tz=tz)  # a named blank column: one "(missing)"
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")

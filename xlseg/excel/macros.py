@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 CONFIG_SHEET = "xlseg"
 MARK_PREFIX = "xlseg_"
 #: Settings the xlseg sheet may hold (the keys of :func:`xlseg.reporting.report` the macro passes on).
-MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title")
+MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title", "tz")
 _sub = getattr(xw, "sub", xw.script)  # xlwings Server's decorators have no ``sub``
 
 

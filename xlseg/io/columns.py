@@ -9,6 +9,7 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError
+from xlseg.io.amounts import read_amounts
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
 from xlseg.io.dates import EPOCH, TextDates, find_text_dates, has_zones, order_question, to_date
 from xlseg.io.distinct import Distinct, distinct_values
@@ -142,6 +143,9 @@ def _by_values(
         text_dates.order_from = order_from
     values_of, notes = _convert(name, role, d, codes, declared is not None, text_source, text_dates)
     notes = _value_notes(name, d) + notes
+    if role in (Role.DIMENSION, Role.ID) and declared is None:
+        why_text = read_amounts(name, d)[1]  # amounts that could not be read: say why they stay text
+        notes += [why_text] if why_text else []
     if role == Role.METRIC:  # numeric text beyond float range ("1e400") is infinite
         values_of, infinite_notes = without_infinities(values_of, name, d.cells)
         notes += infinite_notes

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
+from xlseg.io.amounts import read_amounts
 from xlseg.io.cells import cell_text
 from xlseg.io.dates import DATE_ORDERS, EPOCH, TextDates, all_text_dates, iso_dates
 from xlseg.io.distinct import Distinct
@@ -86,6 +87,8 @@ def infer_role(name: str, d: Distinct, text_dates: TextDates | None = None) -> R
     if kinds <= {"text", "number"} and (d.where("number") | d.text_matches(NUMBER)).sum() == present.sum():
         numbers = number_values(d)[present].astype(float)
         return Role.ID if (d.cells[present] == 1).all() and is_row_number(numbers) else Role.METRIC
+    if read_amounts(name, d)[0] is not None:  # percent or currency text
+        return Role.METRIC
     all_distinct = (d.cells[present] == 1).all() and len(set(d.value[present])) == present.sum()
     return Role.ID if all_distinct and present.sum() > ID_ROWS else Role.DIMENSION
 

@@ -14,7 +14,7 @@ from xlseg.engine.kernels import group_sizes
 from xlseg.engine.measures import Grouping, aggregate_column
 from xlseg.errors import XlsegError
 from xlseg.schema import TOTAL_LABEL, totals_label
-from xlseg.spec import normalize_aggregation, parse_by
+from xlseg.spec import column_name, normalize_aggregation, parse_by
 
 MAX_CROSSTAB_CELLS = 5_000_000
 
@@ -51,6 +51,7 @@ def crosstab(
         One column per row dimension (labels), one column per column segment, and "Total".
     """
     agg = normalize_aggregation(agg)
+    value = None if value is None else column_name(value)
     if normalize not in (None, "row", "column", "all"):
         raise XlsegError(f"normalize must be row, column or all, not '{normalize}'")
     if normalize is not None and agg not in ("count", "sum"):

@@ -86,6 +86,7 @@ from xlseg.io.roles import declared_roles
 from xlseg.io.timestamps import check_zone
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table
+from xlseg.spec import column_name, named
 
 
 def load_table(
@@ -121,8 +122,9 @@ def load_table(
         XlsegError: unknown column or role, blank or duplicate header (both columns are named), a value
             that does not fit a declared role, no data rows, or an unreadable input.
     """
-    if isinstance(columns, str):
-        columns = [columns]
+    if columns is not None:  # names may be numbers, dates or booleans: compared as their header text
+        columns = [column_name(c) for c in ([columns] if isinstance(columns, str | int | float) else columns)]
+    roles, keep = named(roles) if roles else roles, [column_name(k) for k in keep]
     if isinstance(data, Table):
         return _retable(data, roles, columns)
     tz = check_zone(tz)

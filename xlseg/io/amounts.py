@@ -66,7 +66,7 @@ def read_amounts(name: str, d: Distinct) -> tuple[Amounts | None, str | None]:
     if not present.any() or not (d.kind[present] == "text").all():
         return None, None
     loose = d.text_matches(_LOOSE)
-    if not loose.any() or d.cells[loose].sum() < d.cells[present].sum() * (1 - UNREADABLE_SHARE):
+    if not loose.any() or d.cells[loose].sum() * 2 < d.cells[present].sum():  # mostly not amounts: no note
         return None, None
     texts = d.value.copy()
     percent = np.zeros(len(texts), dtype=bool)

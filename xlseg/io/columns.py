@@ -156,8 +156,11 @@ def _by_values(
     else:
         values = take(values_of, codes, allow_fill=True)
     column = _finish(values, role, notes)
-    if d.error.any():
-        column.error_cells = np.isin(codes, np.flatnonzero(d.error))
+    lost = d.error.copy()
+    if role == Role.METRIC:  # unreadable cells of an amount column, read as missing: their rows are not empty
+        lost |= (d.kind != "missing") & np.isnan(np.asarray(values_of, dtype=float))
+    if lost.any():
+        column.error_cells = np.isin(codes, np.flatnonzero(lost))
         column.is_empty = False
     if role == Role.DATE and text_dates is not None and text_dates.separator == "/" and text_dates.mask.any():
         column.date_order = text_dates.order

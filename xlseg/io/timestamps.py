@@ -57,8 +57,8 @@ def naive_in_zone(values: pd.Series | pd.api.extensions.ExtensionArray | np.ndar
 
 def _iso_normal(texts: pd.Series) -> pd.Series:
     """ISO text as pandas' ISO 8601 parser takes it: ``,`` fractions as ``.``, no space before the zone."""
-    texts = texts.str.replace(",", ".", regex=False)
-    return texts.str.replace(" (?=[Zz+-][0-9:]*$)", "", regex=True)
+    texts = texts.str.replace(",", ".", regex=False).str.replace("z$", "Z", regex=True)
+    return texts.str.replace(" (?=[Z+-][0-9:]*$)", "", regex=True)
 
 
 def iso_valid(texts: pd.Series) -> np.ndarray:

@@ -319,3 +319,23 @@ def test_cli_declares_roles_and_tz(tmp_path):
 
     texts = [str(c.value) for ws in load_workbook(out) for row in ws.iter_rows() for c in row if c.value]
     assert any("shown as local times in Asia/Tokyo" in t for t in texts)
+
+
+def test_percent_text_keeps_a_percent_format_in_the_report(tmp_path):
+    from openpyxl import load_workbook
+
+    rng = np.random.default_rng(5)
+    churn = [f"{v:.1f}%" for v in rng.uniform(0, 30, 120)]
+    plans, spend = rng.choice(["free", "pro"], 120), rng.uniform(0, 900, 120)
+    rows = [["plan", "churn", "spend"]] + [[p, c, f"${s:,.2f}"] for p, c, s in zip(plans, churn, spend, strict=True)]
+    table = load_table(rows)
+    assert table.formats == {"churn": "0.0%"}
+    frame = xlseg.breakdown(rows, "plan", "churn:mean,count; spend:mean")
+    assert frame.attrs["formats"] == {"churn mean": "0.0%"}
+    assert frame["churn mean"].iloc[-1] == pytest.approx(np.mean([amount(c, ".") for c in churn]))
+    path = xlseg.report(rows, by="plan", metrics="churn:mean; spend:mean").to_excel(tmp_path / "r.xlsx")
+    sheet = load_workbook(path)["plan"]
+    header = {c.value: c.column for row in sheet.iter_rows() for c in row if c.value in ("churn mean", "spend mean")}
+    total = next(r[0].row for r in sheet.iter_rows() if r[0].value == "Total")
+    assert sheet.cell(total, header["churn mean"]).number_format == "0.0%"
+    assert "%" not in sheet.cell(total, header["spend mean"]).number_format

@@ -91,7 +91,16 @@ def breakdown(
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
     table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
                        [c for c, agg in pairs if agg == "rate"], tz)
-    return _Breakdown(table, dimensions, pairs, options).frame()
+    frame = _Breakdown(table, dimensions, pairs, options).frame()
+    frame.attrs["formats"] = input_formats(table, pairs)
+    return frame
+
+
+def input_formats(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Output column → the number format its input implied (a mean of percent text shows as a percent);
+    counts and rates keep their own formats. Sheets read it from ``frame.attrs["formats"]``."""
+    return {metric_name(c, a): table.formats[c] for c, a in pairs
+            if c in table.formats and a not in ("count", "nunique", "rate")}
 
 
 def load_input(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = (),

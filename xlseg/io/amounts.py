@@ -61,7 +61,15 @@ class Amounts:
 
 def read_amounts(name: str, d: Distinct) -> tuple[Amounts | None, str | None]:
     """The column's amounts when every non-blank value is text and (all but a few) are percent or currency
-    amounts; else None and, when the column looked like amounts, a note saying why it stays text."""
+    amounts; else None and, when the column looked like amounts, a note saying why it stays text.
+    Computed once per column (role inference, conversion and notes all ask)."""
+    key = f"\0amounts\0{name}"  # cached beside the pattern masks of these distinct values
+    if key not in d._matches:
+        d._matches[key] = _read_amounts(name, d)  # type: ignore[assignment]
+    return d._matches[key]  # type: ignore[return-value]
+
+
+def _read_amounts(name: str, d: Distinct) -> tuple[Amounts | None, str | None]:
     present = d.kind != "missing"
     if not present.any() or not (d.kind[present] == "text").all():
         return None, None

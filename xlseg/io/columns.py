@@ -9,7 +9,7 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError
-from xlseg.io.amounts import read_amounts
+from xlseg.io.amounts import PERCENT_FORMAT, read_amounts
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
 from xlseg.io.dates import EPOCH, TextDates, find_text_dates, has_zones, order_question, to_date
 from xlseg.io.distinct import Distinct, distinct_values
@@ -41,6 +41,7 @@ class Column:
     date_order: str | None = None  # "dmy"/"mdy": slash dates were read in this order
     order_question: str | None = None  # slash dates that read either way: the note (or, declared, the error)
     instants: bool = False  # dates read as UTC from zones or epoch numbers (``tz=`` makes them local)
+    number_format: str | None = None  # the format the input text implied (percent text: "0.0%")
 
 
 def clean_column(
@@ -166,6 +167,9 @@ def _by_values(
         column.date_order = text_dates.order
     column.order_question = question
     column.instants = role == Role.DATE and has_zones(d)
+    if role == Role.METRIC and (d.kind == "text").any():
+        amounts = read_amounts(name, d)[0]
+        column.number_format = PERCENT_FORMAT if amounts is not None and amounts.percent else None
     return column
 
 

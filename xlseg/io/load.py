@@ -235,7 +235,8 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
                 raise XlsegError(column.order_question)
             frame = frame.assign(**{name: column.values})
             notes += column.notes
-    return Table(frame, new_roles, notes, table.source_rows)
+    formats = {name: fmt for name, fmt in table.formats.items() if name in keep and new_roles[name] == Role.METRIC}
+    return Table(frame, new_roles, notes, table.source_rows, formats)
 
 
 def rates_as_flags(table: Table, rate_columns: Sequence[str]) -> Table:
@@ -289,7 +290,8 @@ def _assemble(
         raise XlsegError("the table has no data under its header row")
     notes += [note for c in columns.values() for note in c.notes]
     roles = {headers[i]: c.role for i, c in columns.items()}
-    return Table(frame, roles, notes, source_rows=len(raw.frame))
+    formats = {headers[i]: c.number_format for i, c in columns.items() if c.number_format}
+    return Table(frame, roles, notes, source_rows=len(raw.frame), formats=formats)
 
 
 def _blank_elsewhere(raw: RawTable, positions: list[int], empty: np.ndarray) -> np.ndarray:

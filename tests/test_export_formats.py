@@ -339,3 +339,14 @@ def test_percent_text_keeps_a_percent_format_in_the_report(tmp_path):
     total = next(r[0].row for r in sheet.iter_rows() if r[0].value == "Total")
     assert sheet.cell(total, header["churn mean"]).number_format == "0.0%"
     assert "%" not in sheet.cell(total, header["spend mean"]).number_format
+
+
+def test_macro_settings_take_tz_and_an_epoch_role():
+    from xlseg.excel.args import parse_options
+    from xlseg.excel.macros import MACRO_SETTINGS
+
+    settings = parse_options([["tz", "Europe/Berlin"], ["roles", "ts:date:epoch"]]).engine_kwargs(
+        MACRO_SETTINGS, "the xlseg sheet")
+    assert settings == {"tz": "Europe/Berlin", "roles": {"ts": "date:epoch"}}
+    result = xlseg.report([["ts", "plan"], [1725836400.0, "a"], [1725840000.0, "b"]], by="plan", **settings)
+    assert result.table.frame["ts"].tolist() == [pd.Timestamp("2024-09-09 01:00"), pd.Timestamp("2024-09-09 02:00")]

@@ -350,3 +350,20 @@ def test_macro_settings_take_tz_and_an_epoch_role():
     assert settings == {"tz": "Europe/Berlin", "roles": {"ts": "date:epoch"}}
     result = xlseg.report([["ts", "plan"], [1725836400.0, "a"], [1725840000.0, "b"]], by="plan", **settings)
     assert result.table.frame["ts"].tolist() == [pd.Timestamp("2024-09-09 01:00"), pd.Timestamp("2024-09-09 02:00")]
+
+
+def test_epoch_hint_in_a_csv_file(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ["event_time", "n"], [["1725777156", "1725777999"], ["1", "2"]])
+    table = load_table(path)
+    assert table.roles["event_time"] == Role.METRIC
+    assert any("'event_time' looks like Unix epoch seconds" in n for n in table.notes)
+
+
+def test_report_takes_columns_named_by_numbers():
+    df = _numbered()
+    result = xlseg.report(df, by=[10, [10, 20]], metrics={30: "mean"}, crosstabs=[(10, 20)], bins={30: "q2"},
+                          top={10: 1})
+    assert [s.name for s in result.sheets] == ["Summary", "10", "10 × 20", "10 × 20 (2)"]
+    by_ten = xlseg.breakdown(df, 10, {30: "mean"}, top={10: 1})
+    assert by_ten["10"].tolist() == [df[10].value_counts().index[0], "Other", "Total"]
+    assert by_ten["30 mean"].iloc[-1] == pytest.approx(df[30].mean())

@@ -27,7 +27,15 @@ from xlseg.sheets.choose import Choice, Plan, auto_plan, distinct_count
 from xlseg.sheets.layout import SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
 from xlseg.sheets.present import format_number, number_format, segment_name
-from xlseg.spec import column_of, parse_breakdowns, parse_crosstab, parse_metrics, requested_columns, whole_number
+from xlseg.spec import (
+    column_of,
+    named,
+    parse_breakdowns,
+    parse_crosstab,
+    parse_metrics,
+    requested_columns,
+    whole_number,
+)
 
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
@@ -114,6 +122,7 @@ def report(
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
     """
     say = progress or (lambda _message: None)
+    bins, top = named(bins), named(top) if isinstance(top, Mapping) else top  # names may be 10, True, dates
     source = Path(data) if isinstance(data, (str, os.PathLike)) else None
     breakdowns = parse_breakdowns(by)
     metric_list = None if metrics is None else parse_metrics(metrics)

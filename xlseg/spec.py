@@ -333,15 +333,14 @@ def parse_breakdowns(by: object) -> list[Breakdown] | None:
     """
     if by is None:
         return None
-    items = [by] if isinstance(by, (str, Mapping)) else list(by)  # type: ignore[call-overload]
     breakdowns: list[Breakdown] = []
-    for item in items:
+    for item in _items(by):
         if isinstance(item, str):
             parts: Breakdown = [p.strip() for p in item.split(",") if p.strip()]
         elif isinstance(item, Mapping):
             parts = [dict(item)]
         else:
-            parts = list(item)
+            parts = _items(item)
         if not parts:
             raise XlsegError("an empty breakdown; name the column(s), e.g. by='geography'")
         breakdowns.append(parts)
@@ -361,13 +360,19 @@ def parse_crosstab(item: object) -> Crosstab:
         rows_item, cols_item = item  # type: ignore[misc]
     except (TypeError, ValueError):
         raise XlsegError(f"crosstab {item!r} must be 'rows:columns' or a (rows, columns) pair") from None
-    as_list = (lambda v: [v] if isinstance(v, (str, Mapping)) else list(v))  # noqa: E731
-    return as_list(rows_item), as_list(cols_item)
+    return _items(rows_item), _items(cols_item)
+
+
+def _items(value: object) -> list[object]:
+    """One item (a name, a dimension dict, a column named by a number or date) as a list of one; a list as is."""
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
 
 
 def column_of(item: object) -> str:
     """The column a breakdown or crosstab item names (a name, or a dimension dict's ``"column"``)."""
-    return str(item["column"]) if isinstance(item, Mapping) else str(item)
+    return column_name(item["column"]) if isinstance(item, Mapping) else column_name(item)
 
 
 def requested_columns(breakdowns: Sequence[Breakdown], metrics: MetricList, crosstabs: Sequence[Crosstab]

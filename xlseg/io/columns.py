@@ -150,6 +150,8 @@ def _by_values(
     if role == Role.METRIC:  # numeric text beyond float range ("1e400") is infinite
         values_of, infinite_notes = without_infinities(values_of, name, d.cells)
         notes += infinite_notes
+        hint = epoch_hint(name, values_of) if declared is None else None  # CSV numbers arrive as text
+        notes += [hint] if hint else []
     if role == Role.DIMENSION and _is_clean_categorical(series, d):
         values = series.array
     elif role == Role.DIMENSION:

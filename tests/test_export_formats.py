@@ -367,3 +367,20 @@ def test_report_takes_columns_named_by_numbers():
     by_ten = xlseg.breakdown(df, 10, {30: "mean"}, top={10: 1})
     assert by_ten["10"].tolist() == [df[10].value_counts().index[0], "Other", "Total"]
     assert by_ten["30 mean"].iloc[-1] == pytest.approx(df[30].mean())
+
+
+def test_a_log_with_a_few_unreadable_times_keeps_its_rows(tmp_path):
+    cells = ISO * 2 + ["invalid"]  # 1 of 121 cells: under 2 %
+    for path, table in every_path(tmp_path, ["ts", "n"], [cells, [str(i) for i in range(len(cells))]]).items():
+        assert table.roles["ts"] == Role.DATE, path
+        assert len(table.frame) == len(cells), path
+        assert times(table.frame["ts"].iloc[:-1]) == [utc_reference(c) for c in ISO * 2], path
+        assert pd.isna(table.frame["ts"].iloc[-1]), path
+        assert "1 unreadable cell ('invalid') in 'ts' read as missing" in table.notes, path
+
+
+def test_a_log_with_many_unreadable_times_stays_text_and_says_why():
+    table = load_table([["ts"]] + [[c] for c in ISO[:30] + ["invalid", "bad"]])
+    assert table.roles["ts"] != Role.DATE
+    assert ("'ts' looks like ISO 8601 times but 2 cells (like 'invalid') are not; kept as text (at most 2% may be "
+            "unreadable)") in table.notes

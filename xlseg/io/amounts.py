@@ -129,6 +129,17 @@ def _read_amounts(name: str, d: Distinct) -> tuple[Amounts | None, str | None]:
     return Amounts(values, unreadable, bool(percents), currencies[0] if currencies else None, decimal, note), None
 
 
+def few_unreadable(d: Distinct, unreadable: np.ndarray) -> bool:
+    """The ``unreadable`` values fill at most :data:`UNREADABLE_SHARE` of the column's non-blank cells."""
+    return int(d.cells[unreadable].sum()) <= int(d.cells[d.kind != "missing"].sum()) * UNREADABLE_SHARE
+
+
+def unreadable_note(name: str, d: Distinct, unreadable: np.ndarray) -> str:
+    """``2 unreadable cells ('see note', 'tbd') in 'ts' read as missing``."""
+    shown = ", ".join(f"'{t}'" for t in pd.unique(d.value[unreadable])[:3])
+    return f"{plural(int(d.cells[unreadable].sum()), 'unreadable cell')} ({shown}) in '{name}' read as missing"
+
+
 def _code(currency: str | None) -> str | None:
     return None if currency is None else SYMBOLS.get(currency, currency)
 

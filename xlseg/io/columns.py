@@ -9,9 +9,18 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError
-from xlseg.io.amounts import PERCENT_FORMAT, read_amounts
+from xlseg.io.amounts import PERCENT_FORMAT, UNREADABLE_SHARE, few_unreadable, read_amounts, unreadable_note
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
-from xlseg.io.dates import EPOCH, TextDates, find_text_dates, has_zones, order_question, to_date
+from xlseg.io.dates import (
+    EPOCH,
+    TextDates,
+    find_text_dates,
+    has_zones,
+    iso_dates,
+    order_question,
+    to_date,
+    zoned_times,
+)
 from xlseg.io.distinct import Distinct, distinct_values
 from xlseg.io.numbers import (
     LONG_DIGITS,
@@ -145,7 +154,7 @@ def _by_values(
     values_of, notes = _convert(name, role, d, codes, declared is not None, text_source, text_dates)
     notes = _value_notes(name, d) + notes
     if role in (Role.DIMENSION, Role.ID) and declared is None:
-        why_text = read_amounts(name, d)[1]  # amounts that could not be read: say why they stay text
+        why_text = read_amounts(name, d)[1] or _why_not_times(name, d)  # looked like amounts or times: say why not
         notes += [why_text] if why_text else []
     if role == Role.METRIC:  # numeric text beyond float range ("1e400") is infinite
         values_of, infinite_notes = without_infinities(values_of, name, d.cells)
@@ -160,8 +169,8 @@ def _by_values(
         values = take(values_of, codes, allow_fill=True)
     column = _finish(values, role, notes)
     lost = d.error.copy()
-    if role == Role.METRIC:  # unreadable cells of an amount column, read as missing: their rows are not empty
-        lost |= (d.kind != "missing") & np.isnan(np.asarray(values_of, dtype=float))
+    if role in (Role.METRIC, Role.DATE):  # unreadable cells read as missing: their rows are not empty
+        lost |= (d.kind != "missing") & np.asarray(pd.isna(values_of), dtype=bool)
     if lost.any():
         column.error_cells = np.isin(codes, np.flatnonzero(lost))
         column.is_empty = False
@@ -196,7 +205,9 @@ def _convert(
         values, bad, notes = to_date(name, d, serials=declared, text_source=text_source, text_dates=text_dates)
     else:
         values, bad, notes = _to_labels(name, d, role)
-    if bad.any():
+    if bad.any() and not declared and role == Role.DATE and zoned_times(d).any() and few_unreadable(d, bad):
+        notes.append(unreadable_note(name, d, bad))  # a few cells of an inferred log's times: missing, counted
+    elif bad.any():
         raise _misfit(name, role, d, codes, bad)
     return values, notes
 
@@ -219,6 +230,18 @@ def _to_labels(name: str, d: Distinct, role: Role) -> tuple[np.ndarray, np.ndarr
     if d.where("number").any() and (d.where("text") & ~d.text_matches(NUMBER)).any():
         notes.append(f"'{name}' mixes text and numbers; numbers read as text labels")
     return labels, np.zeros(len(labels), dtype=bool), notes
+
+
+def _why_not_times(name: str, d: Distinct) -> str | None:
+    """The note for a column mostly of ISO times with zones that keeps too many other cells to be read as times."""
+    present = d.kind != "missing"
+    zoned = zoned_times(d)
+    if not zoned.any() or d.cells[zoned].sum() * 2 < d.cells[present].sum():
+        return None
+    other = present & ~iso_dates(d)
+    example = d.value[np.flatnonzero(other)[0]] if other.any() else ""
+    return (f"'{name}' looks like ISO 8601 times but {plural(int(d.cells[other].sum()), 'cell')} (like '{example}') "
+            f"are not; kept as text (at most {UNREADABLE_SHARE:.0%} may be unreadable)")
 
 
 def _is_clean_categorical(series: pd.Series, d: Distinct) -> bool:

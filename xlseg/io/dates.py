@@ -32,9 +32,14 @@ def iso_dates(d: Distinct) -> np.ndarray:
     return mask
 
 
+def zoned_times(d: Distinct) -> np.ndarray:
+    """Mask of ISO text values with a zone (``Z``, ``+02:00``) that are real times."""
+    return d.text_matches(f".*[0-9]:[0-9]{{2}}(?:[.,:][0-9]*)? ?{ZONE}") & iso_dates(d)
+
+
 def has_zones(d: Distinct) -> bool:
     """Some value is an instant: ISO text with a zone (``Z``, ``+02:00``) or a time-zone-aware datetime."""
-    if d.text_matches(f".*[0-9]:[0-9]{{2}}(?:[.,:][0-9]*)? ?{ZONE}").any():
+    if zoned_times(d).any():
         return True
     return any(getattr(v, "tzinfo", None) is not None for v in d.value[d.where("date")])
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
-from xlseg.io.amounts import read_amounts
+from xlseg.io.amounts import few_unreadable, read_amounts
 from xlseg.io.cells import cell_text
-from xlseg.io.dates import DATE_ORDERS, EPOCH, TextDates, all_text_dates, iso_dates
+from xlseg.io.dates import DATE_ORDERS, EPOCH, TextDates, all_text_dates, iso_dates, zoned_times
 from xlseg.io.distinct import Distinct
 from xlseg.io.numbers import ID_ROWS, LONG_DIGITS, NUMBER, is_row_number, number_values
 from xlseg.schema import Role
@@ -80,6 +80,8 @@ def infer_role(name: str, d: Distinct, text_dates: TextDates | None = None) -> R
         return Role.FLAG
     if kinds <= {"date", "text"} and (d.where("date") | iso_dates(d)).sum() == present.sum():
         return Role.DATE
+    if kinds <= {"date", "text"} and zoned_times(d).any() and few_unreadable(d, present & ~iso_dates(d)):
+        return Role.DATE  # an activity log's ISO times with zones, but for a few unreadable cells
     if all_text_dates(d, text_dates) and text_dates.order:
         return Role.DATE
     if kinds <= {"text", "number"} and d.text_matches(LONG_DIGITS).any():

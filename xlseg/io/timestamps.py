@@ -5,6 +5,10 @@ Excel cells hold no zone, so xlseg keeps every date column naive. Instants (text
 epoch numbers) are read as UTC; ``load_table(tz="Europe/Berlin")`` then shows them as Berlin wall-clock times,
 before any day, week or month is cut ("active on Monday" depends on whose Monday). Notes name the zone.
 
+A column of ISO times with zones whose other cells are at most 2 % of its cells (``invalid``, ``see log``) is
+read as times all the same; those cells become missing and are counted in a note (their rows are kept).
+More than that, it stays text with a note saying why (:data:`xlseg.io.amounts.UNREADABLE_SHARE`).
+
 Epoch numbers (role ``date:epoch``) are seconds or milliseconds since 1970-01-01 UTC, decided from the
 magnitude of the column's largest absolute value: below ``1e11`` seconds (1e11 s is the year 5138), else
 milliseconds (1e11 ms is 1973-03-03). A numeric column named like a time (``ts``, ``time``, ``…_at``,

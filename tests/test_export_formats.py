@@ -384,3 +384,10 @@ def test_a_log_with_many_unreadable_times_stays_text_and_says_why():
     assert table.roles["ts"] != Role.DATE
     assert ("'ts' looks like ISO 8601 times but 2 cells (like 'invalid') are not; kept as text (at most 2% may be "
             "unreadable)") in table.notes
+
+
+def test_tz_on_an_already_read_table_is_an_error():
+    table = load_table([["ts"], ["2024-09-08T06:32:36Z"]])
+    with pytest.raises(XlsegError, match=r"^tz applies while a table is read"):
+        xlseg.breakdown(table, "ts", tz="Europe/Berlin")
+    assert load_table(pd.DataFrame({pd.Timestamp("2024-01-31"): ["a"]}), columns=pd.Timestamp("2024-01-31")).roles

@@ -28,6 +28,8 @@ Cleaning rules
   ``2024-03-01 10:00``) when the whole column is dates. Excel serial numbers (``45352`` →
   2024-03-01, 1900 date system) only in a column declared a date. Time-zone-aware times are converted
   to UTC and the zone dropped.
+- **Instants** (ISO text with ``Z``/offsets, ``date:epoch`` numbers) and ``tz=``: see
+  :mod:`xlseg.io.timestamps`. **Percent and currency text**: see :mod:`xlseg.io.amounts`.
 - **Regional text dates**, as Excel saves them in CSV files (and as text cells or ``pd.read_csv``
   strings hold them), when every non-blank cell of the column is text in one format: ``31.12.2024``
   (day first, always), ``31/12/2024`` or ``12/31/2024``; one- or two-digit days and months, four-digit
@@ -68,7 +70,7 @@ labels) pass through without per-row Python work; text columns are cleaned on th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -123,9 +125,13 @@ def load_table(
             that does not fit a declared role, no data rows, or an unreadable input.
     """
     if columns is not None:  # names may be numbers, dates or booleans: compared as their header text
-        columns = [column_name(c) for c in ([columns] if isinstance(columns, str | int | float) else columns)]
+        one = isinstance(columns, str) or not isinstance(columns, Iterable)
+        columns = [column_name(c) for c in ([columns] if one else columns)]
     roles, keep = named(roles) if roles else roles, [column_name(k) for k in keep]
     if isinstance(data, Table):
+        if tz is not None:
+            raise XlsegError("tz applies while a table is read; this one is already read: pass the data itself, "
+                             "or load_table(data, tz=...) first")
         return _retable(data, roles, columns)
     tz = check_zone(tz)
     raw = _read(data, sheet)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from xlseg.io.cells import plural
-from xlseg.io.distinct import Distinct
+from xlseg.io.distinct import Distinct, sample_matches
 
 UNREADABLE_SHARE = 0.02  # at most this share of a column's non-blank cells may be unreadable (become missing)
 PERCENT_FORMAT = "0.0%"
@@ -72,6 +72,8 @@ def read_amounts(name: str, d: Distinct) -> tuple[Amounts | None, str | None]:
 def _read_amounts(name: str, d: Distinct) -> tuple[Amounts | None, str | None]:
     present = d.kind != "missing"
     if not present.any() or not (d.kind[present] == "text").all():
+        return None, None
+    if not sample_matches(d, _LOOSE):
         return None, None
     loose = d.text_matches(_LOOSE)
     if not loose.any() or d.cells[loose].sum() * 2 < d.cells[present].sum():  # mostly not amounts: no note

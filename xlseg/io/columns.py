@@ -9,7 +9,13 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError
-from xlseg.io.amounts import PERCENT_FORMAT, UNREADABLE_SHARE, few_unreadable, read_amounts, unreadable_note
+from xlseg.io.amounts import (
+    PERCENT_FORMAT,
+    UNREADABLE_SHARE,
+    few_unreadable,
+    read_amounts,
+    unreadable_note,
+)
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
 from xlseg.io.dates import (
     EPOCH,

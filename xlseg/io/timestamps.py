@@ -61,8 +61,13 @@ def naive_in_zone(values: pd.Series | pd.api.extensions.ExtensionArray | np.ndar
 
 def _iso_normal(texts: pd.Series) -> pd.Series:
     """ISO text as pandas' ISO 8601 parser takes it: ``,`` fractions as ``.``, no space before the zone."""
-    texts = texts.str.replace(",", ".", regex=False).str.replace("z$", "Z", regex=True)
-    return texts.str.replace(" (?=[Z+-][0-9:]*$)", "", regex=True)
+    odd = texts.str.contains(",|z$| [Z+-]").to_numpy(dtype=bool)  # one scan; most exports need no change
+    if not odd.any():
+        return texts
+    fixed = texts[odd].str.replace(",", ".", regex=False).str.replace("z$", "Z", regex=True)
+    out = texts.copy()
+    out[odd] = fixed.str.replace(" (?=[Z+-][0-9:]*$)", "", regex=True)
+    return out
 
 
 def iso_valid(texts: pd.Series) -> np.ndarray:

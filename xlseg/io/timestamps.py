@@ -87,8 +87,8 @@ def parse_iso(texts: pd.Series) -> tuple[np.ndarray, list[str], bool]:
     if not zoned.any():
         return pd.to_datetime(texts, format="ISO8601").astype("datetime64[us]").to_numpy(), [], False
     stamps = pd.to_datetime(texts, format="ISO8601", utc=True).dt.tz_localize(None)
-    labels = texts[zoned].str.extract(f"({ZONE})$", expand=False)
-    offsets = sorted({_offset_label(t) for t in pd.unique(labels)})
+    tails = pd.unique(texts[zoned].str.slice(-6))  # the zone is in the last 6 characters; few distinct tails
+    offsets = sorted({_offset_label(re.search(f"{ZONE}$", str(t)).group()) for t in tails})
     return stamps.astype("datetime64[us]").to_numpy(), offsets, not zoned.all()
 
 

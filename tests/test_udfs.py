@@ -324,3 +324,14 @@ def test_plain_python_call_without_xlwings_registration(users):
 
     result = plain.SEG_BREAKDOWN(excel_rows(users), "device", "converted:rate", None)
     assert result[0] == ["device", "users", "share", "converted rate"] and result[-1][0] == "Total"
+
+
+def test_options_tz_reaches_breakdown_and_crosstab_through_xlwings(udfs):
+    rows = (("ts", "plan"), ("2024-09-08T23:30:00Z", "a"), ("2024-09-09T00:30:00Z", "b"),
+            ("2024-09-09T05:00:00Z", "a"))
+    spilled = call_like_excel(udfs.SEG_BREAKDOWN, rows, "plan", "ts:min", (("tz", "America/New_York"),))
+    assert spilled[1][:2] == ["a", 2]  # the earliest of plan a: 23:30 UTC is 19:30 in New York
+    assert spilled[1][-1].replace(tzinfo=None) == dt.datetime(2024, 9, 8, 19, 30)
+    crossed = call_like_excel(udfs.SEG_CROSSTAB, rows, "plan", "ts", MISSING, MISSING, MISSING,
+                              "tz=Asia/Tokyo; bins=ts:day")
+    assert crossed[0] == ["plan", "2024-09-09", "Total"]  # in UTC the first event is on 8 September

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--template", metavar="PATH", help="a styled .xlsx template to fill (read, never modified)")
     rep.add_argument("--sheet", metavar="NAME", help="the sheet to read from an Excel INPUT (default: the first)")
     rep.add_argument("--title", metavar="TEXT", help="the report title")
+    rep.add_argument("--role", action="append", metavar="COL=ROLE",
+                     help="declare a column's role (repeatable): dimension, metric, flag, date, id, date:dmy, "
+                     "date:mdy or date:epoch")
+    rep.add_argument("--tz", metavar="ZONE", help="show times with a zone (…Z, +02:00, epoch) as local times in this "
+                     "IANA zone, e.g. Europe/Berlin, before days/weeks/months are cut (default: UTC)")
 
     demo = commands.add_parser(
         "demo", help="write the report of a built-in demo user table (no input file needed)",
@@ -163,6 +168,19 @@ def _bins(items: Sequence[str] | None) -> dict[str, str]:
     return bins
 
 
+def _roles(items: Sequence[str] | None) -> dict[str, str] | None:
+    """``--role COL=ROLE`` items as a dict (the role itself is checked when the table is read)."""
+    from xlseg.errors import XlsegError
+
+    roles: dict[str, str] = {}
+    for item in items or []:
+        column, sep, role = item.rpartition("=")
+        if not sep or not column.strip() or not role.strip():
+            raise XlsegError(f"--role '{item}' not understood; write it as COL=ROLE, e.g. ts=date:epoch")
+        roles[column.strip()] = role.strip()
+    return roles or None
+
+
 def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     from xlseg.writers.atomic import check_output_path  # light: no pandas
 
@@ -182,7 +200,8 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     metrics = "; ".join(args.metric) if args.metric else None
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
-                    title=args.title, scan=args.scan, gap=args.gap, progress=log)
+                    title=args.title, scan=args.scan, gap=args.gap, progress=log, roles=_roles(args.role),
+                    tz=args.tz)
     return _write(result, args, log)
 
 

@@ -31,7 +31,15 @@ from xlseg.sheets.insight_blocks import finding_sentences, gap_sheet, scan_sheet
 from xlseg.sheets.layout import SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
 from xlseg.sheets.present import format_number, number_format, segment_name
-from xlseg.spec import column_of, parse_breakdowns, parse_crosstab, parse_metrics, requested_columns, whole_number
+from xlseg.spec import (
+    column_of,
+    named,
+    parse_breakdowns,
+    parse_crosstab,
+    parse_metrics,
+    requested_columns,
+    whole_number,
+)
 
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
@@ -89,6 +97,7 @@ def report(
     scan: str | None = None,
     gap: str | None = None,
     progress: Progress | None = None,
+    tz: str | None = None,
 ) -> Report:
     """Compute a segmentation report of ``data``.
 
@@ -117,11 +126,14 @@ def report(
             rate and mix effects by the first ``by`` column (:func:`xlseg.gap`), e.g. with
             ``by="department", metrics="admitted:rate", gap="gender:Male:Female"``.
         progress: called with a short message at each stage (for the CLI's stage log).
+        tz: show times with a zone (``…Z``, ``+02:00``, ``date:epoch``) as local times in this IANA zone
+            (``"Europe/Berlin"``) before periods are cut; default UTC.
 
     Returns:
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
     """
     say = progress or (lambda _message: None)
+    bins, top = named(bins), named(top) if isinstance(top, Mapping) else top  # names may be 10, True, dates
     source = Path(data) if isinstance(data, (str, os.PathLike)) else None
     breakdowns = parse_breakdowns(by)
     metric_list = None if metrics is None else parse_metrics(metrics)
@@ -130,7 +142,7 @@ def report(
     if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
         check_columns(source, sheet, requested)
     say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet, keep=requested)  # a named blank column: one "(missing)"
+    table = load_table(data, roles=roles, sheet=sheet, keep=requested, tz=tz)  # a named blank column: one "(missing)"
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")

@@ -16,12 +16,17 @@ Grammar of the strings:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from xlseg.errors import XlsegError
+
+V = TypeVar("V")
 
 BASIC_AGGREGATIONS = ("mean", "median", "sum", "min", "max", "count", "nunique", "rate")
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -55,6 +60,40 @@ def percentile_of(agg: str) -> float | None:
 MetricList = list[tuple[str, str]]
 
 
+def column_name(value: object) -> str:
+    """A column named in an argument as the text its header reads as after loading: ``10`` → ``"10"``,
+    ``10.0`` → ``"10"``, ``True`` → ``"TRUE"``, a date → ``"2024-01-31"`` (headers of ``pd.read_csv(header=None)``,
+    numpy arrays, dates and booleans are read as text the same way; see :func:`xlseg.io.headers.header_texts`)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return str(int(value))
+    if type(value).__name__ == "datetime64":  # numpy's, without importing numpy here
+        value = value.astype("datetime64[us]").item()
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d") if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def named(mapping: Mapping[object, V] | None) -> dict[str, V]:
+    """A column → setting mapping (``bins``, ``roles``, ``top``) keyed by :func:`column_name`; a key given twice
+    (``10`` and ``"10"``) is an error."""
+    out: dict[str, V] = {}
+    for key, setting in (mapping or {}).items():
+        name = column_name(key)
+        if name in out:
+            raise XlsegError(f"column '{name}' is named twice (as {key!r} and as another key reading '{name}'); "
+                             "keep one")
+        out[name] = setting
+    return out
+
+
 def parse_metrics(metrics: object) -> MetricList:
     """Turn any accepted metrics form into a list of ``(column, aggregation)`` pairs, in order.
 
@@ -68,7 +107,7 @@ def parse_metrics(metrics: object) -> MetricList:
     if isinstance(metrics, Mapping):
         for column, aggs in metrics.items():
             agg_list = [aggs] if isinstance(aggs, str) else list(aggs)
-            pairs.extend((str(column).strip(), normalize_aggregation(a)) for a in agg_list)
+            pairs.extend((column_name(column), normalize_aggregation(a)) for a in agg_list)
     elif isinstance(metrics, str):
         for part in re.split(r"[;\n]", metrics):
             if part.strip():
@@ -78,7 +117,7 @@ def parse_metrics(metrics: object) -> MetricList:
             if item is None or (isinstance(item, str) and not item.strip()):
                 continue
             if isinstance(item, tuple) and len(item) == 2:
-                pairs.append((str(item[0]).strip(), normalize_aggregation(item[1])))
+                pairs.append((column_name(item[0]), normalize_aggregation(item[1])))
             else:
                 pairs.extend(parse_metrics(str(item)))
     else:
@@ -205,18 +244,18 @@ def parse_dimension(item: object, bins: Mapping[str, object] | None = None, top:
     if isinstance(item, Dimension):
         return item
     if isinstance(item, Mapping):
-        column = str(item.get("column", "")).strip()
+        column = column_name(item.get("column", ""))
         spec = item.get("bins")
         top_n = item.get("top")
     else:
-        column, spec, top_n = str(item).strip(), None, None
+        column, spec, top_n = column_name(item), None, None
     if not column:
         raise XlsegError("a segment dimension has no column name")
     if spec is None and bins:
-        spec = bins.get(column)
+        spec = named(bins).get(column)
     if top_n is None and top is not None:
         # a call-wide top=N is for categories; bins (already few, in value order) are not folded into "Other"
-        top_n = top.get(column) if isinstance(top, Mapping) else (top if spec is None else None)
+        top_n = named(top).get(column) if isinstance(top, Mapping) else (top if spec is None else None)
     binning = parse_bins(spec) if spec is not None else None
     if binning is not None and binning.kind == "top":
         binning, top_n = None, binning.count
@@ -244,8 +283,10 @@ def parse_by(by: object, bins: Mapping[str, object] | None = None, top: object =
         raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
     if isinstance(by, (str, Mapping, Dimension)):
         items: list[object] = [p for p in str(by).split(",")] if isinstance(by, str) else [by]
-    else:
+    elif isinstance(by, Iterable):
         items = list(by)
+    else:  # one column named by a number, date or boolean (headers from pd.read_csv(header=None))
+        items = [by]
     dims = [parse_dimension(i, bins, top) for i in items if not (isinstance(i, str) and not i.strip())]
     if not dims:
         raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
@@ -292,15 +333,14 @@ def parse_breakdowns(by: object) -> list[Breakdown] | None:
     """
     if by is None:
         return None
-    items = [by] if isinstance(by, (str, Mapping)) else list(by)  # type: ignore[call-overload]
     breakdowns: list[Breakdown] = []
-    for item in items:
+    for item in _items(by):
         if isinstance(item, str):
             parts: Breakdown = [p.strip() for p in item.split(",") if p.strip()]
         elif isinstance(item, Mapping):
             parts = [dict(item)]
         else:
-            parts = list(item)
+            parts = _items(item)
         if not parts:
             raise XlsegError("an empty breakdown; name the column(s), e.g. by='geography'")
         breakdowns.append(parts)
@@ -320,13 +360,19 @@ def parse_crosstab(item: object) -> Crosstab:
         rows_item, cols_item = item  # type: ignore[misc]
     except (TypeError, ValueError):
         raise XlsegError(f"crosstab {item!r} must be 'rows:columns' or a (rows, columns) pair") from None
-    as_list = (lambda v: [v] if isinstance(v, (str, Mapping)) else list(v))  # noqa: E731
-    return as_list(rows_item), as_list(cols_item)
+    return _items(rows_item), _items(cols_item)
+
+
+def _items(value: object) -> list[object]:
+    """One item (a name, a dimension dict, a column named by a number or date) as a list of one; a list as is."""
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
 
 
 def column_of(item: object) -> str:
     """The column a breakdown or crosstab item names (a name, or a dimension dict's ``"column"``)."""
-    return str(item["column"]) if isinstance(item, Mapping) else str(item)
+    return column_name(item["column"]) if isinstance(item, Mapping) else column_name(item)
 
 
 def requested_columns(breakdowns: Sequence[Breakdown], metrics: MetricList, crosstabs: Sequence[Crosstab]

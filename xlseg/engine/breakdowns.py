@@ -50,6 +50,7 @@ def breakdown(
     compare: bool = False,
     subtotals: bool = False,
     roles: Mapping[str, str] | None = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """One row per segment of the ``by`` columns, then a totals row labelled "Total".
 
@@ -75,6 +76,8 @@ def breakdown(
             Welch t for means, two-proportion z for rates; Benjamini–Hochberg adjusted across segments).
         subtotals: with several ``by`` columns, also give a subtotal row for every grouping level.
         roles: declare column roles the inference gets wrong, e.g. ``{"signup": "date"}``.
+        tz: show times with a zone (``…Z``, ``+02:00``, aware datetimes, ``date:epoch``) as local times in this
+            IANA zone (``"Europe/Berlin"``) before periods are cut; default UTC.
 
     Returns:
         Columns: the ``by`` columns (text labels), ``users``, ``share``, one column per metric, then
@@ -88,13 +91,23 @@ def breakdown(
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
     table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
-                  [c for c, agg in pairs if agg == "rate"])
-    return _Breakdown(table, dimensions, pairs, options).frame()
+                       [c for c, agg in pairs if agg == "rate"], tz)
+    frame = _Breakdown(table, dimensions, pairs, options).frame()
+    frame.attrs["formats"] = input_formats(table, pairs)
+    return frame
 
 
-def load_input(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = ()) -> Table:
+def input_formats(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Output column → the number format its input implied (a mean of percent text shows as a percent);
+    counts and rates keep their own formats. Sheets read it from ``frame.attrs["formats"]``."""
+    return {metric_name(c, a): table.formats[c] for c, a in pairs
+            if c in table.formats and a not in ("count", "nunique", "rate")}
+
+
+def load_input(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = (),
+               tz: str | None = None) -> Table:
     """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values."""
-    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
+    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)), tz=tz)
     return rates_as_flags(table, [c for c in rates if c not in (roles or {})])
 
 

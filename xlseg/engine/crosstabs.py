@@ -14,7 +14,7 @@ from xlseg.engine.kernels import group_sizes
 from xlseg.engine.measures import Grouping, aggregate_column
 from xlseg.errors import XlsegError
 from xlseg.schema import TOTAL_LABEL, totals_label
-from xlseg.spec import normalize_aggregation, parse_by
+from xlseg.spec import column_name, normalize_aggregation, parse_by
 
 MAX_CROSSTAB_CELLS = 5_000_000
 
@@ -31,6 +31,7 @@ def crosstab(
     bins: Mapping[str, object] | None = None,
     top: int | Mapping[str, int] | None = None,
     roles: Mapping[str, str] | None = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """The pivot of ``rows`` × ``columns`` with correct grand totals.
 
@@ -44,12 +45,13 @@ def crosstab(
             (only for count and sum).
         totals: add a "Total" column and a "Total" row computed from the rows (the row is "Total (all)"
             when a row segment is itself labelled "Total").
-        bins, top, roles: as in :func:`breakdown`.
+        bins, top, roles, tz: as in :func:`breakdown`.
 
     Returns:
         One column per row dimension (labels), one column per column segment, and "Total".
     """
     agg = normalize_aggregation(agg)
+    value = None if value is None else column_name(value)
     if normalize not in (None, "row", "column", "all"):
         raise XlsegError(f"normalize must be row, column or all, not '{normalize}'")
     if normalize is not None and agg not in ("count", "sum"):
@@ -62,7 +64,7 @@ def crosstab(
     if overlap:
         raise XlsegError(f"column '{sorted(overlap)[0]}' is both a row and a column of the crosstab")
     needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
-    table = load_input(data, roles, needed, [value] if value and agg == "rate" else [])
+    table = load_input(data, roles, needed, [value] if value and agg == "rate" else [], tz)
     n = len(table.frame)
     if n == 0:
         raise XlsegError("the table has no data rows to segment")

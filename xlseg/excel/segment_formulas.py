@@ -25,10 +25,10 @@ from xlseg.schema import Role, Table
 from xlseg.spec import normalize_aggregation, parse_bins, parse_dimension
 
 BREAKDOWN_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "intervals", "compare",
-                     "subtotals", "roles")
-CROSSTAB_OPTIONS = ("bins", "top", "roles", "totals")
-COMPARE_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "roles")
-PROFILE_OPTIONS = ("roles",)
+                     "subtotals", "roles", "tz")
+CROSSTAB_OPTIONS = ("bins", "top", "roles", "totals", "tz")
+COMPARE_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "roles", "tz")
+PROFILE_OPTIONS = ("roles", "tz")
 COMPARE_MIN_SIZE = 30  # segments smaller than this are flagged in SEG_COMPARE unless min_size says otherwise
 
 
@@ -65,7 +65,7 @@ def SEG_CROSSTAB(  # noqa: N802 - Excel name
     row_names, column_list = column_names(rows, "rows"), column_names(columns, "columns")
     value_name = None if is_blank(value) else column_names(value, "value")[0]
     how = None if is_blank(normalize) else str(normalize).strip().lower()
-    table = load_table(data, roles=settings.pop("roles", None),
+    table = load_table(data, roles=settings.pop("roles", None), tz=settings.pop("tz", None),
                        columns=list(dict.fromkeys(row_names + column_list + ([value_name] if value_name else []))))
     if is_blank(agg):
         agg_name = "count" if value_name is None else _default_aggregation(table, value_name)
@@ -126,7 +126,7 @@ def SEG_PROFILE(data: Any, options: Any = None) -> Any:  # noqa: N802 - Excel na
     error cells read as missing).
     """
     settings = parse_options(options).engine_kwargs(PROFILE_OPTIONS, "SEG_PROFILE")
-    return profile_rows(load_table(data, roles=settings.get("roles")))
+    return profile_rows(load_table(data, roles=settings.get("roles"), tz=settings.get("tz")))
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -225,7 +225,8 @@ def _one_metric(metric: Any) -> tuple[str, str | None]:
 
 def _load_for(data: Any, settings: dict[str, Any], columns: list[str]) -> Table:
     """Load only the needed columns once (roles applied), so the role of the metric is known."""
-    return load_table(data, roles=settings.pop("roles", None), columns=list(dict.fromkeys(columns)))
+    return load_table(data, roles=settings.pop("roles", None), tz=settings.pop("tz", None),
+                      columns=list(dict.fromkeys(columns)))
 
 
 def _default_aggregation(table: Table, column: str) -> str:

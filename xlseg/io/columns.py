@@ -9,8 +9,24 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError
+from xlseg.io.amounts import (
+    PERCENT_FORMAT,
+    UNREADABLE_SHARE,
+    few_unreadable,
+    read_amounts,
+    unreadable_note,
+)
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
-from xlseg.io.dates import TextDates, find_text_dates, order_question, to_date
+from xlseg.io.dates import (
+    EPOCH,
+    TextDates,
+    find_text_dates,
+    has_zones,
+    iso_dates,
+    order_question,
+    to_date,
+    zoned_times,
+)
 from xlseg.io.distinct import Distinct, distinct_values
 from xlseg.io.numbers import (
     LONG_DIGITS,
@@ -19,10 +35,12 @@ from xlseg.io.numbers import (
     is_row_number,
     is_zero_one,
     number_ids,
+    number_values,
     to_metric,
     without_infinities,
 )
 from xlseg.io.roles import dtype_role, id_like, infer_role
+from xlseg.io.timestamps import epoch_hint, epoch_to_times, local_note, naive_in_zone
 from xlseg.schema import Role
 
 
@@ -37,6 +55,8 @@ class Column:
     is_empty: bool = False  # no value and no error in any row
     date_order: str | None = None  # "dmy"/"mdy": slash dates were read in this order
     order_question: str | None = None  # slash dates that read either way: the note (or, declared, the error)
+    instants: bool = False  # dates read as UTC from zones or epoch numbers (``tz=`` makes them local)
+    number_format: str | None = None  # the format the input text implied (percent text: "0.0%")
 
 
 def clean_column(
@@ -51,6 +71,8 @@ def clean_column(
 
     ``order`` ("dmy"/"mdy") says how slash dates read: declared, or (``order_from``) taken from another column.
     """
+    if declared == Role.DATE and order == EPOCH:
+        return _epoch_column(series, name)
     natural = dtype_role(series.dtype)
     if natural == Role.FLAG and declared in (None, Role.FLAG):
         return _finish(pd.array(series, dtype="boolean"), Role.FLAG)
@@ -59,6 +81,12 @@ def clean_column(
     if natural == Role.DATE and declared in (None, Role.DATE):
         return _datetime_column(series, name)
     return _by_values(series, name, declared or natural, text_source, order, order_from)
+
+
+def to_local(column: Column, name: str, tz: str) -> None:
+    """Show a column of instants (naive UTC) as naive local times in ``tz``; the note names the zone."""
+    column.values = naive_in_zone(column.values, tz).array
+    column.notes.append(local_note(name, tz))
 
 
 def _finish(values: object, role: Role, notes: list[str] | None = None) -> Column:
@@ -77,15 +105,39 @@ def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> Colu
             return _finish(number_ids(series, values), Role.ID)
         if is_zero_one(values, stats):
             return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG, notes)
+        hint = epoch_hint(name, values)
+        notes = notes + [hint] if hint else notes
     return _finish(values, Role.METRIC, notes)
 
 
 def _datetime_column(series: pd.Series, name: str) -> Column:
     """A datetime64 column; time-zone-aware times become naive UTC."""
     if isinstance(series.dtype, pd.DatetimeTZDtype):
-        values = series.dt.tz_convert("UTC").dt.tz_localize(None).array
-        return _finish(values, Role.DATE, [f"'{name}' held time-zone-aware times; converted to UTC"])
+        values = naive_in_zone(series, "UTC").array
+        column = _finish(values, Role.DATE, [f"'{name}' held time-zone-aware times; converted to UTC"])
+        column.instants = True
+        return column
     return _finish(series.array, Role.DATE)
+
+
+def _epoch_column(series: pd.Series, name: str) -> Column:
+    """A column declared ``date:epoch``: Unix seconds or milliseconds (numbers or numeric text) as UTC times."""
+    codes, d = distinct_values(series)
+    numbers = number_values(d)
+    bad = (d.kind != "missing") & ~np.isfinite(numbers)
+    times, unit = epoch_to_times(numbers)
+    bad |= (d.kind != "missing") & np.isnat(times)
+    if bad.any():
+        row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad)))[0])
+        shown = cell_text(d.raw[codes[row]]) or str(d.raw[codes[row]])
+        raise XlsegError(f"'{name}' is a date:epoch column but holds '{shown}' (data row {row + 1}); use Unix "
+                         "seconds or milliseconds since 1970-01-01 UTC")
+    values = take(times, codes, allow_fill=True, fill_value=np.datetime64("NaT"))
+    unit_name = "milliseconds" if unit == "ms" else "seconds"
+    column = _finish(pd.array(values, dtype="datetime64[us]"), Role.DATE,
+                     _value_notes(name, d) + [f"read '{name}' as Unix epoch {unit_name} (UTC times)"])
+    column.instants = True
+    return column
 
 
 def _by_values(
@@ -107,9 +159,14 @@ def _by_values(
         text_dates.order_from = order_from
     values_of, notes = _convert(name, role, d, codes, declared is not None, text_source, text_dates)
     notes = _value_notes(name, d) + notes
+    if role in (Role.DIMENSION, Role.ID) and declared is None:
+        why_text = read_amounts(name, d)[1] or _why_not_times(name, d)  # looked like amounts or times: say why not
+        notes += [why_text] if why_text else []
     if role == Role.METRIC:  # numeric text beyond float range ("1e400") is infinite
         values_of, infinite_notes = without_infinities(values_of, name, d.cells)
         notes += infinite_notes
+        hint = epoch_hint(name, values_of) if declared is None else None  # CSV numbers arrive as text
+        notes += [hint] if hint else []
     if role == Role.DIMENSION and _is_clean_categorical(series, d):
         values = series.array
     elif role == Role.DIMENSION:
@@ -117,12 +174,19 @@ def _by_values(
     else:
         values = take(values_of, codes, allow_fill=True)
     column = _finish(values, role, notes)
-    if d.error.any():
-        column.error_cells = np.isin(codes, np.flatnonzero(d.error))
+    lost = d.error.copy()
+    if role in (Role.METRIC, Role.DATE):  # unreadable cells read as missing: their rows are not empty
+        lost |= (d.kind != "missing") & np.asarray(pd.isna(values_of), dtype=bool)
+    if lost.any():
+        column.error_cells = np.isin(codes, np.flatnonzero(lost))
         column.is_empty = False
     if role == Role.DATE and text_dates is not None and text_dates.separator == "/" and text_dates.mask.any():
         column.date_order = text_dates.order
     column.order_question = question
+    column.instants = role == Role.DATE and has_zones(d)
+    if role == Role.METRIC and (d.kind == "text").any():
+        amounts = read_amounts(name, d)[0]
+        column.number_format = PERCENT_FORMAT if amounts is not None and amounts.percent else None
     return column
 
 
@@ -147,7 +211,9 @@ def _convert(
         values, bad, notes = to_date(name, d, serials=declared, text_source=text_source, text_dates=text_dates)
     else:
         values, bad, notes = _to_labels(name, d, role)
-    if bad.any():
+    if bad.any() and not declared and role == Role.DATE and zoned_times(d).any() and few_unreadable(d, bad):
+        notes.append(unreadable_note(name, d, bad))  # a few cells of an inferred log's times: missing, counted
+    elif bad.any():
         raise _misfit(name, role, d, codes, bad)
     return values, notes
 
@@ -170,6 +236,18 @@ def _to_labels(name: str, d: Distinct, role: Role) -> tuple[np.ndarray, np.ndarr
     if d.where("number").any() and (d.where("text") & ~d.text_matches(NUMBER)).any():
         notes.append(f"'{name}' mixes text and numbers; numbers read as text labels")
     return labels, np.zeros(len(labels), dtype=bool), notes
+
+
+def _why_not_times(name: str, d: Distinct) -> str | None:
+    """The note for a column mostly of ISO times with zones that keeps too many other cells to be read as times."""
+    present = d.kind != "missing"
+    zoned = zoned_times(d)
+    if not zoned.any() or d.cells[zoned].sum() * 2 < d.cells[present].sum():
+        return None
+    other = present & ~iso_dates(d)
+    example = d.value[np.flatnonzero(other)[0]] if other.any() else ""
+    return (f"'{name}' looks like ISO 8601 times but {plural(int(d.cells[other].sum()), 'cell')} (like '{example}') "
+            f"are not; kept as text (at most {UNREADABLE_SHARE:.0%} may be unreadable)")
 
 
 def _is_clean_categorical(series: pd.Series, d: Distinct) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -140,3 +141,14 @@ def _normalise_spaces(text: pd.Series) -> pd.Series:
     fixed = text.copy()
     fixed[odd] = text[odd].str.replace(_SPACES, " ", regex=True).str.strip(" ")
     return fixed
+
+
+def sample_matches(d: Distinct, pattern: str, share: float = 0.25, size: int = 100) -> bool:
+    """At least ``share`` of up to ``size`` evenly spread text values match ``pattern``: a cheap look that spares
+    the full scan of columns that clearly hold something else (emails, names)."""
+    text = np.flatnonzero(d.where("text"))
+    if len(text) <= size:
+        return True
+    picked = text[np.linspace(0, len(text) - 1, size).astype(int)]
+    hits = sum(re.fullmatch(pattern, d.value[i]) is not None for i in picked)
+    return hits >= share * size

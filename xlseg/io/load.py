@@ -28,6 +28,8 @@ Cleaning rules
   ``2024-03-01 10:00``) when the whole column is dates. Excel serial numbers (``45352`` →
   2024-03-01, 1900 date system) only in a column declared a date. Time-zone-aware times are converted
   to UTC and the zone dropped.
+- **Instants** (ISO text with ``Z``/offsets, ``date:epoch`` numbers) and ``tz=``: see
+  :mod:`xlseg.io.timestamps`. **Percent and currency text**: see :mod:`xlseg.io.amounts`.
 - **Regional text dates**, as Excel saves them in CSV files (and as text cells or ``pd.read_csv``
   strings hold them), when every non-blank cell of the column is text in one format: ``31.12.2024``
   (day first, always), ``31/12/2024`` or ``12/31/2024``; one- or two-digit days and months, four-digit
@@ -68,7 +70,7 @@ labels) pass through without per-row Python work; text columns are cleaned on th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -77,14 +79,16 @@ import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import plural
-from xlseg.io.columns import Column, clean_column
+from xlseg.io.columns import Column, clean_column, to_local
 from xlseg.io.dates import slash_order_of
 from xlseg.io.distinct import FLAG_WORDS
 from xlseg.io.headers import check_headers, column_letter, header_texts
 from xlseg.io.readers import RawTable, from_frame, from_rows, read_file
 from xlseg.io.roles import declared_roles
+from xlseg.io.timestamps import check_zone
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table
+from xlseg.spec import column_name, named
 
 
 def load_table(
@@ -94,6 +98,7 @@ def load_table(
     columns: Sequence[str] | None = None,
     sheet: str | int | None = None,
     keep: Sequence[str] = (),
+    tz: str | None = None,
 ) -> Table:
     """Clean ``data`` into a :class:`Table` (see the module docstring for every rule).
 
@@ -111,15 +116,24 @@ def load_table(
             CSV/Parquet files, ignored for in-memory data.
         keep: columns to keep even when every cell is blank (as columns named in ``columns`` or ``roles``
             are), without selecting them: a report keeps the columns it was asked to segment by.
+        tz: an IANA time zone (``"Europe/Berlin"``): instants (ISO text with ``Z``/offsets, time-zone-aware
+            datetimes, ``date:epoch`` numbers) become naive local times there, before periods are cut
+            (default: UTC). Dates without a zone are left as written. See :mod:`xlseg.io.timestamps`.
 
     Raises:
         XlsegError: unknown column or role, blank or duplicate header (both columns are named), a value
             that does not fit a declared role, no data rows, or an unreadable input.
     """
-    if isinstance(columns, str):
-        columns = [columns]
+    if columns is not None:  # names may be numbers, dates or booleans: compared as their header text
+        one = isinstance(columns, str) or not isinstance(columns, Iterable)
+        columns = [column_name(c) for c in ([columns] if one else columns)]
+    roles, keep = named(roles) if roles else roles, [column_name(k) for k in keep]
     if isinstance(data, Table):
+        if tz is not None:
+            raise XlsegError("tz applies while a table is read; this one is already read: pass the data itself, "
+                             "or load_table(data, tz=...) first")
         return _retable(data, roles, columns)
+    tz = check_zone(tz)
     raw = _read(data, sheet)
     headers, header_notes = header_texts(raw.headers)
     declared, orders = declared_roles(roles, headers)
@@ -129,6 +143,9 @@ def load_table(
     dropped_columns = [i for i, c in cleaned.items() if c.is_empty and headers[i] not in keep_named]
     kept = [i for i in wanted if i not in dropped_columns]
     check_headers(headers, kept)
+    for i in kept:
+        if cleaned[i].instants and tz is not None:
+            to_local(cleaned[i], headers[i], tz)
     return _assemble(raw, headers, {i: cleaned[i] for i in kept}, header_notes, dropped_columns)
 
 
@@ -224,7 +241,8 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
                 raise XlsegError(column.order_question)
             frame = frame.assign(**{name: column.values})
             notes += column.notes
-    return Table(frame, new_roles, notes, table.source_rows)
+    formats = {name: fmt for name, fmt in table.formats.items() if name in keep and new_roles[name] == Role.METRIC}
+    return Table(frame, new_roles, notes, table.source_rows, formats)
 
 
 def rates_as_flags(table: Table, rate_columns: Sequence[str]) -> Table:
@@ -278,7 +296,8 @@ def _assemble(
         raise XlsegError("the table has no data under its header row")
     notes += [note for c in columns.values() for note in c.notes]
     roles = {headers[i]: c.role for i, c in columns.items()}
-    return Table(frame, roles, notes, source_rows=len(raw.frame))
+    formats = {headers[i]: c.number_format for i, c in columns.items() if c.number_format}
+    return Table(frame, roles, notes, source_rows=len(raw.frame), formats=formats)
 
 
 def _blank_elsewhere(raw: RawTable, positions: list[int], empty: np.ndarray) -> np.ndarray:

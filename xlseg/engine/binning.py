@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from xlseg.engine.kernels import smallest_int
-from xlseg.errors import XlsegError
+from xlseg.errors import XlsegError, declare_role
+from xlseg.io.cells import label_sort_key
 from xlseg.schema import MISSING_LABEL, OTHER_LABEL
-from xlseg.spec import Binning, Dimension
+from xlseg.spec import MAX_BINS, Binning, Dimension
 
 MAX_DISTINCT_VALUES = 1000  # an unbinned number/date column with more distinct values needs bins
 
@@ -97,8 +98,14 @@ def _distinct_values(series: pd.Series) -> Segments:
 
 
 def _categories(series: pd.Series) -> Segments:
+    """Segments of a categorical: an ordered one keeps its category order; others sort by
+    :func:`~xlseg.io.cells.label_sort_key` (numbers by value, text as Excel sorts it)."""
     categories = [str(c) for c in series.cat.categories]
-    order = sorted(range(len(categories)), key=lambda i: (categories[i].casefold(), categories[i]))  # as Excel sorts
+    if series.cat.ordered:
+        order = list(range(len(categories)))
+    else:
+        keys = [label_sort_key(c) for c in categories]
+        order = sorted(range(len(categories)), key=keys.__getitem__)
     if order == list(range(len(categories))):  # already in label order: the codes are the segment codes
         return _with_missing(series.cat.codes.to_numpy(), categories)
     rank = np.empty(len(categories) + 1, dtype=smallest_int(len(categories)))
@@ -148,7 +155,7 @@ def _periods(series: pd.Series, period: str) -> Segments:
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         raise XlsegError(
             f"'{period}' bins need a date column; '{series.name}' is not read as dates "
-            f"(declare it: roles={{'{series.name}': 'date'}}, or roles={series.name}:date in Excel)"
+            f"(declare it: {declare_role(str(series.name), 'date')})"
         )
     freq = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}[period]
     periods = series.dt.to_period(freq)
@@ -169,15 +176,15 @@ class _Bin:
 
 
 def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
-    if binning.kind in ("quantile", "width") and not _is_number_column(series):
+    if binning.kind in ("quantile", "width", "equal") and not _is_number_column(series):
         raise XlsegError(
             f"'{binning.to_text()}' bins need a number column; '{series.name}' is not read as numbers "
-            f"(declare it: roles={{'{series.name}': 'metric'}}, or roles={series.name}:metric in Excel)"
+            f"(declare it: {declare_role(str(series.name), 'metric')})"
         )
     if binning.kind == "edges" and not _is_number_column(series):
         raise XlsegError(
             f"custom bin edges need a number column; '{series.name}' is not read as numbers "
-            f"(declare it: roles={{'{series.name}': 'metric'}}, or roles={series.name}:metric in Excel)"
+            f"(declare it: {declare_role(str(series.name), 'metric')})"
         )
     values = series.to_numpy(dtype=float, na_value=np.nan)
     finite = values[np.isfinite(values)]
@@ -185,8 +192,10 @@ def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
         return _with_missing(np.full(len(values), -1), [])
     if binning.kind == "quantile":
         bins = _quantile_bins(finite, binning.count or 4)
+    elif binning.kind == "equal":
+        bins = _equal_bins(finite, binning.count or 4)
     elif binning.kind == "width":
-        bins = _width_bins(finite, binning.count or 4)
+        bins = _step_bins(finite, binning.step or 1.0, binning.to_text())
     else:
         bins = _edge_bins(binning.edges)
     codes = _assign(values, bins)
@@ -216,7 +225,22 @@ def _quantile_bins(values: np.ndarray, count: int) -> list[_Bin]:
     return bins
 
 
-def _width_bins(values: np.ndarray, count: int) -> list[_Bin]:
+def _step_bins(values: np.ndarray, step: float, spec: str) -> list[_Bin]:
+    """Bins ``step`` wide with edges at multiples of ``step`` (``[0, 10)``, ``[10, 20)``…) covering the values."""
+    first, last = math.floor(float(values.min()) / step), math.floor(float(values.max()) / step)
+    if last - first + 1 > MAX_BINS:
+        raise XlsegError(f"bin spec '{spec}' makes {last - first + 1:,} bins on these values; use a wider width "
+                         f"(at most {MAX_BINS:,} bins) or equal:10 for 10 bins of equal width")
+    edges = [_multiple(k, step) for k in range(first, last + 2)]
+    return [_Bin(a, b, True, False) for a, b in zip(edges, edges[1:], strict=False)]
+
+
+def _multiple(k: int, step: float) -> float:
+    """``k × step`` without binary noise (``3 × 0.1`` is 0.3, not 0.30000000000000004)."""
+    return float(f"{k * step:.12g}")
+
+
+def _equal_bins(values: np.ndarray, count: int) -> list[_Bin]:
     low, high = float(values.min()), float(values.max())
     if low == high:
         return [_Bin(low, high, True, True)]

@@ -21,10 +21,11 @@ from xlseg.engine.kernels import Moments, group_sizes
 from xlseg.engine.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
 from xlseg.engine.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
 from xlseg.errors import XlsegError
+from xlseg.io.asked import metrics_as_asked
 from xlseg.io.load import load_table, rates_as_flags
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table, totals_label
-from xlseg.spec import Dimension, Options, parse_by, parse_metrics
+from xlseg.spec import NUMERIC_BINS, Dimension, Options, parse_by, parse_metrics
 
 COMPARABLE = ("mean", "rate")  # aggregations that get intervals, lift and tests
 
@@ -49,6 +50,7 @@ def breakdown(
     compare: bool = False,
     subtotals: bool = False,
     roles: Mapping[str, str] | None = None,
+    na_values: object = None,
 ) -> pd.DataFrame:
     """One row per segment of the ``by`` columns, then a totals row labelled "Total".
 
@@ -63,7 +65,7 @@ def breakdown(
         metrics: what to aggregate: ``{"session_length": ["mean", "median"], "converted": "rate"}`` or
             ``"session_length:mean,median; converted:rate"``. Aggregations: mean, median, sum, min, max,
             count, nunique, rate (flags) and percentiles p1…p99.
-        bins: column → bin spec (``"q4"``, ``"width:5"``, ``"edges:18,25,35"``, ``"month"``, ``"top:5"``).
+        bins: column → bin spec (``"q4"``, ``"width:10"`` (10 wide), ``"equal:5"`` (5 equal), ``"edges:18,25,35"``, ``"month"``, ``"top:5"``).
         top: keep the N largest categories of every text dimension (or column → N), fold the rest into "Other".
         min_size: segments with fewer users get ``low_n = True`` (flagged, not hidden).
         sort: ``"users"`` or an output column name (e.g. ``"converted rate"``) to sort segments by,
@@ -74,6 +76,8 @@ def breakdown(
             Welch t for means, two-proportion z for rates; Benjamini–Hochberg adjusted across segments).
         subtotals: with several ``by`` columns, also give a subtotal row for every grouping level.
         roles: declare column roles the inference gets wrong, e.g. ``{"signup": "date"}``.
+        na_values: extra cell values that mean "missing" (``["-999", "unknown"]``), besides the usual
+            ``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``… (see :mod:`xlseg.io.missing`).
 
     Returns:
         Columns: the ``by`` columns (text labels), ``users``, ``share``, one column per metric, then
@@ -87,14 +91,26 @@ def breakdown(
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
     table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
-                  [c for c, agg in pairs if agg == "rate"])
+                       [c for c, agg in pairs if agg == "rate"], pairs, dimensions, na_values)
     return _Breakdown(table, dimensions, pairs, options).frame()
 
 
-def load_input(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = ()) -> Table:
-    """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values."""
-    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
-    return rates_as_flags(table, [c for c in rates if c not in (roles or {})])
+def load_input(
+    data: object,
+    roles: Mapping[str, str] | None,
+    columns: list[str],
+    rates: Sequence[str] = (),
+    metrics: Sequence[tuple[str, str]] = (),
+    dimensions: Sequence[Dimension] = (),
+    na_values: object = None,
+) -> Table:
+    """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values, and
+    code dimensions or number-like ids asked for a number statistic (or numeric bins) become metrics."""
+    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)), na_values=na_values)
+    table = rates_as_flags(table, [c for c in rates if c not in (roles or {})])
+    numeric_bins = [d.column for d in dimensions if d.binning is not None and d.binning.kind in NUMERIC_BINS]
+    segmented = [d.column for d in dimensions if d.binning is None] + list(roles or {})
+    return metrics_as_asked(table, metrics, numeric_bins, segmented)
 
 
 @dataclass

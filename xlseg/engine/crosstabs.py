@@ -31,6 +31,7 @@ def crosstab(
     bins: Mapping[str, object] | None = None,
     top: int | Mapping[str, int] | None = None,
     roles: Mapping[str, str] | None = None,
+    na_values: object = None,
 ) -> pd.DataFrame:
     """The pivot of ``rows`` × ``columns`` with correct grand totals.
 
@@ -44,7 +45,7 @@ def crosstab(
             (only for count and sum).
         totals: add a "Total" column and a "Total" row computed from the rows (the row is "Total (all)"
             when a row segment is itself labelled "Total").
-        bins, top, roles: as in :func:`breakdown`.
+        bins, top, roles, na_values: as in :func:`breakdown`.
 
     Returns:
         One column per row dimension (labels), one column per column segment, and "Total".
@@ -62,7 +63,9 @@ def crosstab(
     if overlap:
         raise XlsegError(f"column '{sorted(overlap)[0]}' is both a row and a column of the crosstab")
     needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
-    table = load_input(data, roles, needed, [value] if value and agg == "rate" else [])
+    asked = [(value, agg)] if value else []
+    table = load_input(data, roles, needed, [value] if value and agg == "rate" else [], asked, row_dims + column_dims,
+                       na_values)
     n = len(table.frame)
     if n == 0:
         raise XlsegError("the table has no data rows to segment")

@@ -32,7 +32,7 @@ from xlseg.errors import XlsegError, column_not_found
 from xlseg.excel.args import column_names, error_texts, is_blank, metrics_text, parse_options, sentence
 from xlseg.io.load import load_table
 from xlseg.schema import Role, Table
-from xlseg.spec import normalize_aggregation, parse_bins, parse_dimension
+from xlseg.spec import NUMERIC_BINS, normalize_aggregation, parse_bins, parse_dimension
 
 CATEGORY = "xlseg"
 logger = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def SEG_COMPARE(data: Any, by: Any, metric: Any, options: Any = None) -> Any:  #
 @xw.func(category=CATEGORY, call_in_wizard=False)
 @xw.arg("values", doc="The column of values to put into bins, without its header, e.g. D2:D501 or Users[age].",
         **TABLE_ARG)
-@xw.arg("spec", doc='Optional. "q4" (quartiles), "width:5" (5 equal bins), "edges:18,25,35", "month", "top:5". '
+@xw.arg("spec", doc='Optional. "q4" (quartiles), "width:10" (bins 10 wide), "equal:5" (5 equal bins), "edges:18,25,35", "month", "top:5". '
         "Default: q4 for numbers, month for dates, the values themselves for text.")
 @xw.ret(index=False)
 @excel_errors
@@ -210,7 +210,7 @@ def bin_labels(values: list[object], spec: object = None) -> list[str]:
         raise XlsegError(f"the first value '{values[0]}' looks like a header; start the range one row lower")
     binning = parse_bins(spec) if spec is not None else None
     roles = {}
-    if binning is not None and binning.kind in ("quantile", "width", "edges"):
+    if binning is not None and binning.kind in NUMERIC_BINS:
         roles[BINS_COLUMN] = "metric"
     elif binning is not None and binning.kind == "period":
         roles[BINS_COLUMN] = "date"

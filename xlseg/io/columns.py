@@ -9,9 +9,10 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from xlseg.errors import XlsegError
-from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
+from xlseg.io.cells import EXCEL_DIGITS, cell_text, label_sort_key, plural
 from xlseg.io.dates import TextDates, find_text_dates, order_question, to_date
 from xlseg.io.distinct import Distinct, distinct_values
+from xlseg.io.missing import NA_MARKS, MissingWords, missing_note
 from xlseg.io.numbers import (
     LONG_DIGITS,
     NUMBER,
@@ -22,6 +23,7 @@ from xlseg.io.numbers import (
     to_metric,
     without_infinities,
 )
+from xlseg.io.codes import code_categories, few_codes
 from xlseg.io.roles import dtype_role, id_like, infer_role
 from xlseg.schema import Role
 
@@ -46,19 +48,21 @@ def clean_column(
     text_source: bool,
     order: str | None = None,
     order_from: str | None = None,
+    missing: MissingWords | None = None,
 ) -> Column:
     """Clean one column, taking a fast path when its dtype already says what it is.
 
     ``order`` ("dmy"/"mdy") says how slash dates read: declared, or (``order_from``) taken from another column.
+    ``missing`` holds the user's extra missing-value tokens (the usual words are always missing).
     """
     natural = dtype_role(series.dtype)
     if natural == Role.FLAG and declared in (None, Role.FLAG):
         return _finish(pd.array(series, dtype="boolean"), Role.FLAG)
-    if natural == Role.METRIC and declared in (None, Role.METRIC):
-        return _numeric_column(series, name, declared)
+    if natural == Role.METRIC and declared in (None, Role.METRIC, Role.DIMENSION):
+        return _numeric_column(series, name, declared, missing)
     if natural == Role.DATE and declared in (None, Role.DATE):
         return _datetime_column(series, name)
-    return _by_values(series, name, declared or natural, text_source, order, order_from)
+    return _by_values(series, name, declared or natural, text_source, order, order_from, missing)
 
 
 def _finish(values: object, role: Role, notes: list[str] | None = None) -> Column:
@@ -67,16 +71,27 @@ def _finish(values: object, role: Role, notes: list[str] | None = None) -> Colum
     return Column(values, role, notes or [], is_empty=is_empty)
 
 
-def _numeric_column(series: pd.Series, name: str, declared: Role | None) -> Column:
-    """A numeric dtype column: metric, or a 0/1 flag or an id when inferred."""
+def _numeric_column(series: pd.Series, name: str, declared: Role | None, missing: MissingWords | None) -> Column:
+    """A numeric dtype column: metric, or a 0/1 flag, a code dimension or an id when inferred."""
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     values, notes = without_infinities(values, name)
+    tokens = missing.number_mask(values) if missing else None
+    if tokens is not None and tokens.any():
+        found = pd.unique(values[tokens])
+        counts = [int((values == v).sum()) for v in found]
+        notes.append(missing_note(name, [cell_text(v) for v in found], counts))
+        values = np.where(tokens, np.nan, values)
+        series = pd.Series(values, name=series.name)
+    if declared == Role.DIMENSION:
+        return _finish(code_categories(values), Role.DIMENSION, notes)
     if declared is None:
         stats = NumberStats.of(values)
-        if id_like(name) or is_row_number(values, stats):
-            return _finish(number_ids(series, values), Role.ID)
+        if is_row_number(values, stats) or (id_like(name) and not few_codes(values)):
+            return _finish(number_ids(series, values), Role.ID, notes)
         if is_zero_one(values, stats):
             return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG, notes)
+        if few_codes(values):
+            return _finish(code_categories(values), Role.DIMENSION, notes)
     return _finish(values, Role.METRIC, notes)
 
 
@@ -95,9 +110,11 @@ def _by_values(
     text_source: bool,
     order: str | None = None,
     order_from: str | None = None,
+    missing: MissingWords | None = None,
 ) -> Column:
     """Clean a column through its distinct values, then expand back to rows."""
-    codes, d = distinct_values(series)
+    codes, d = distinct_values(series, missing)
+    _marks_in_numbers(d)
     text_dates = find_text_dates(d, order, short_years=declared == Role.DATE) if declared in (None, Role.DATE) else None
     role = declared or infer_role(name, d, text_dates)
     question = order_question(name, d, codes, text_dates, declared is not None)
@@ -114,6 +131,8 @@ def _by_values(
         values = series.array
     elif role == Role.DIMENSION:
         values = _categories(values_of, codes, d, keep_order=isinstance(series.dtype, pd.CategoricalDtype))
+        if _ordered(series, d):
+            values = values.as_ordered()
     else:
         values = take(values_of, codes, allow_fill=True)
     column = _finish(values, role, notes)
@@ -124,6 +143,18 @@ def _by_values(
         column.date_order = text_dates.order
     column.order_question = question
     return column
+
+
+def _marks_in_numbers(d: Distinct) -> None:
+    """Lone punctuation (``-``, ``?``, ``.``) is missing in a column whose other values are all numbers."""
+    text = d.where("text")
+    if not text.any():
+        return
+    marks = np.zeros(len(d.value), dtype=bool)
+    marks[text] = d.text.isin(NA_MARKS).to_numpy(dtype=bool)
+    others = (d.kind != "missing") & ~marks
+    if marks.any() and others.any() and (d.where("number") | d.text_matches(NUMBER))[others].all():
+        d.read_as_missing(marks)
 
 
 def _convert(
@@ -172,11 +203,19 @@ def _to_labels(name: str, d: Distinct, role: Role) -> tuple[np.ndarray, np.ndarr
     return labels, np.zeros(len(labels), dtype=bool), notes
 
 
+def _ordered(series: pd.Series, d: Distinct) -> bool:
+    """Segments with a meaningful order: an ordered categorical input, or labels that are all numbers."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return bool(series.cat.ordered)
+    present = d.kind != "missing"
+    return bool(present.any() and (d.where("number") | d.text_matches(NUMBER))[present].all())
+
+
 def _is_clean_categorical(series: pd.Series, d: Distinct) -> bool:
     """A categorical whose categories are already clean ``str`` labels: it can pass through as is."""
     if not isinstance(series.dtype, pd.CategoricalDtype) or series.cat.categories.dtype != "str":
         return False
-    return bool((d.kind == "text").all() and not d.trimmed.any())
+    return bool((d.kind == "text").all() and not d.trimmed.any() and d.missing_word is None)
 
 
 def _categories(labels: np.ndarray, codes: np.ndarray, d: Distinct, keep_order: bool) -> pd.Categorical:
@@ -205,7 +244,8 @@ def _category_order(categories: np.ndarray, label_codes: np.ndarray, d: Distinct
             first = pd.Series(d.value[present]).groupby(label_codes[present]).first()
             key = first.astype(float) if kind == "number" else pd.to_datetime(first, utc=True)
             return np.argsort(key.to_numpy(), kind="stable")
-    return np.argsort(np.asarray(categories, dtype=str), kind="stable")
+    keys = [label_sort_key(c) for c in np.asarray(categories, dtype=str)]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
 
 
 def _misfit(name: str, role: Role, d: Distinct, codes: np.ndarray, bad: np.ndarray) -> XlsegError:
@@ -232,6 +272,9 @@ def _value_notes(name: str, d: Distinct) -> list[str]:
     if d.spaces_only.any():
         n = int(d.cells[d.spaces_only].sum())
         notes.append(f"{plural(n, 'cell')} in '{name}' held only spaces; read as missing")
+    if d.missing_word is not None:
+        words = [cell_text(v) for v in d.raw[d.missing_word]]
+        notes.append(missing_note(name, words, [int(c) for c in d.cells[d.missing_word]]))
     if d.trimmed.any():
         n = int(d.cells[d.trimmed].sum())
         notes.append(f"trimmed stray spaces in {plural(n, 'cell')} of '{name}'")

@@ -81,8 +81,10 @@ from xlseg.io.columns import Column, clean_column
 from xlseg.io.dates import slash_order_of
 from xlseg.io.distinct import FLAG_WORDS
 from xlseg.io.headers import check_headers, column_letter, header_texts
+from xlseg.io.missing import MissingWords
 from xlseg.io.readers import RawTable, from_frame, from_rows, read_file
 from xlseg.io.roles import declared_roles
+from xlseg.io.title_rows import header_and_footer
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table
 
@@ -94,6 +96,8 @@ def load_table(
     columns: Sequence[str] | None = None,
     sheet: str | int | None = None,
     keep: Sequence[str] = (),
+    na_values: object = None,
+    header_row: int | None = None,
 ) -> Table:
     """Clean ``data`` into a :class:`Table` (see the module docstring for every rule).
 
@@ -111,6 +115,10 @@ def load_table(
             CSV/Parquet files, ignored for in-memory data.
         keep: columns to keep even when every cell is blank (as columns named in ``columns`` or ``roles``
             are), without selecting them: a report keeps the columns it was asked to segment by.
+        na_values: extra tokens that mean "missing" (one or a list; ``"-999"`` also matches the number),
+            besides the usual words (``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``…; see :mod:`xlseg.io.missing`).
+        header_row: the row holding the header (1 = the first row of the range or file); rows above it are
+            skipped. Default: the first row, or the row after a title row (see :mod:`xlseg.io.title_rows`).
 
     Raises:
         XlsegError: unknown column or role, blank or duplicate header (both columns are named), a value
@@ -120,11 +128,12 @@ def load_table(
         columns = [columns]
     if isinstance(data, Table):
         return _retable(data, roles, columns)
-    raw = _read(data, sheet)
+    missing = MissingWords.of(na_values)
+    raw = header_and_footer(_read(data, sheet), header_row)
     headers, header_notes = header_texts(raw.headers)
     declared, orders = declared_roles(roles, headers)
     wanted = _wanted_positions(headers, columns)
-    cleaned = _clean_columns(raw, headers, declared, orders, wanted)
+    cleaned = _clean_columns(raw, headers, declared, orders, wanted, missing)
     keep_named = set(declared) | set(columns or ()) | set(keep)
     dropped_columns = [i for i, c in cleaned.items() if c.is_empty and headers[i] not in keep_named]
     kept = [i for i in wanted if i not in dropped_columns]
@@ -133,20 +142,22 @@ def load_table(
 
 
 def _clean_columns(
-    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], wanted: list[int]
+    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], wanted: list[int],
+    missing: MissingWords | None = None,
 ) -> dict[int, Column]:
     """Clean the wanted columns (in threads for large tables); errors surface in column order."""
-    jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source, orders.get(headers[i]))
-            for i in wanted}
+    jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source, orders.get(headers[i]), None,
+                missing) for i in wanted}
     results = map_columns(lambda job: clean_column(*job), jobs.values(), len(raw.frame))
     cleaned = dict(zip(jobs, results, strict=True))
     if any(c.order_question for c in cleaned.values()):
-        _settle_date_orders(raw, headers, declared, orders, cleaned)
+        _settle_date_orders(raw, headers, declared, orders, cleaned, missing)
     return cleaned
 
 
 def _settle_date_orders(
-    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], cleaned: dict[int, Column]
+    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], cleaned: dict[int, Column],
+    missing: MissingWords | None = None,
 ) -> None:
     """Read slash dates that fit both day/month and month/day in the order of the table's other slash-date
     columns (when they agree); otherwise keep them as text with a note, or fail for a declared date column."""
@@ -166,7 +177,7 @@ def _settle_date_orders(
         if len(known) == 1:
             (order, source), = known.items()
             cleaned[i] = clean_column(raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source,
-                                       order, source)
+                                       order, source, missing)
         elif column.role == Role.DATE:
             raise XlsegError(column.order_question)
         else:

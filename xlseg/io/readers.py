@@ -41,6 +41,7 @@ from xlseg.io.xlsx_errors import error_cells
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED_SUFFIXES = (".csv", *EXCEL_SUFFIXES, ".parquet")
+_TITLE_LINES = 50  # the separator and width of a CSV file come from its first lines (a title line has neither)
 
 
 @dataclass(frozen=True)
@@ -242,10 +243,10 @@ def _read_csv(path: Path) -> RawTable:
         notes.append(f"read '{path.name}' as Windows-1252 text (it is not UTF-8)")
     if not text.strip():
         raise XlsegError(f"'{path.name}' is empty")
-    separator = _separator(text.partition("\n")[0])
+    separator = _separator(text)
     try:
         cells = pd.read_csv(
-            io.StringIO(text), header=None, dtype=str, sep=separator,
+            io.StringIO(text), header=None, dtype=str, sep=separator, names=range(_width(text, separator)),
             keep_default_na=False, na_values=[""], skip_blank_lines=False,
         )
     except pd.errors.ParserError as exc:
@@ -261,9 +262,22 @@ def _read_csv(path: Path) -> RawTable:
     return RawTable(headers, frame, text_source=True, notes=notes)
 
 
-def _separator(header_line: str) -> str:
-    """The most frequent of comma, semicolon and tab in the header line (comma on a tie)."""
-    return max([",", ";", "\t"], key=header_line.count)
+def _separator(text: str) -> str:
+    """The most frequent of comma, semicolon and tab in the header line (comma on a tie); when the first line
+    holds none (a title line), in the first line that holds one."""
+    for line in text.splitlines()[:_TITLE_LINES]:
+        if any(mark in line for mark in ",;\t"):
+            return max([",", ";", "\t"], key=line.count)
+    return ","
+
+
+def _width(text: str, separator: str) -> int:
+    """Fields of the widest of the first lines, so a title line of one field does not set the width."""
+    import csv
+    from itertools import islice
+
+    rows = islice(csv.reader(io.StringIO(text), delimiter=separator), _TITLE_LINES)
+    return max((len(row) for row in rows), default=1)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -84,6 +84,8 @@ def report(
     roles: Mapping[str, str] | None = None,
     title: str | None = None,
     progress: Progress | None = None,
+    na_values: object = None,
+    header_row: int | None = None,
 ) -> Report:
     """Compute a segmentation report of ``data``.
 
@@ -106,6 +108,8 @@ def report(
         roles: column → role overrides (``{"signup": "date"}``).
         title: the report title (default: "Segmentation of <file name>" or "Segmentation report").
         progress: called with a short message at each stage (for the CLI's stage log).
+        na_values: extra tokens meaning "missing" (``["-999"]``), besides NA, N/A, NULL, None, NaN…
+        header_row: the row holding the header (1 = first); default: row 1, or the row after a title row.
 
     Returns:
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
@@ -116,10 +120,11 @@ def report(
     metric_list = None if metrics is None else parse_metrics(metrics)
     crosstab_list = None if crosstabs is None else [parse_crosstab(c) for c in crosstabs]
     requested = requested_columns(breakdowns or [], metric_list or [], crosstab_list or [])
-    if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
-        check_columns(source, sheet, requested)
+    if source is not None and source.suffix.lower() in EXCEL_SUFFIXES and header_row in (None, 1):
+        check_columns(source, sheet, requested)  # names vs the header row, before the read
     say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet, keep=requested)  # a named blank column: one "(missing)"
+    table = load_table(data, roles=roles, sheet=sheet, keep=requested,  # a named blank column: one "(missing)"
+                       na_values=na_values, header_row=header_row)
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")

@@ -8,7 +8,8 @@ Grammar of the strings:
 
 * metrics: ``"session_length:mean,median; converted:rate"`` — ``column:agg[,agg...]`` joined by ``;``.
 * bins: ``"q4"`` or ``"quantile:4"`` (tie-safe quantile bins), ``"width:10"`` (bins 10 wide, edges at
-  multiples of 10: ``0–9``, ``10–19``, …), ``"equal:5"`` (5 bins of equal width from the minimum to the maximum), ``"edges:18,25,35"`` or ``"18,25,35"`` (custom edges; values below the first
+  multiples of 10: ``0–9``, ``10–19``, …), ``"equal:5"`` (5 bins of equal width from the minimum to the
+  maximum), ``"edges:18,25,35"`` or ``"18,25,35"`` (custom edges; values below the first
   edge and from the last edge up get their own bins, e.g. ``"<18"`` and ``"35+"``),
   ``"day" | "week" | "month" | "quarter" | "year"`` (date periods), ``"top:5"`` (the 5 largest
   categories, the rest folded into "Other").
@@ -152,12 +153,13 @@ def parse_bins(spec: object) -> Binning:
     parts = [p for p in re.split(r"[,;\s]+", text) if p]
     if not prefixed and len(parts) == 1 and re.fullmatch(r"[0-9]+", parts[0]):  # =SEG_BINS(D2:D501, 4)
         raise XlsegError(f"bin spec '{spec}' is one number; use q{parts[0]} for {parts[0]} groups of equal size, "
-                         f"width:{parts[0]} for bins {parts[0]} wide, equal:{parts[0]} for {parts[0]} bins of equal width "
-                         f"or edges:{parts[0]} to cut at {parts[0]}")
+                         f"width:{parts[0]} for bins {parts[0]} wide, equal:{parts[0]} for {parts[0]} bins of "
+                         f"equal width or edges:{parts[0]} to cut at {parts[0]}")
     if parts and re.search(r"\d", text):  # numbers: custom edges; anything else (a typo like "mnth"): the list
         return _edges_binning(parts, original=spec)
     raise XlsegError(
-        f"bin spec '{spec}' not understood; use q4, width:10, equal:5, edges:18,25,35, top:5 or one of {', '.join(PERIODS)}"
+        f"bin spec '{spec}' not understood; use q4, width:10, equal:5, edges:18,25,35, top:5 or one of "
+        f"{', '.join(PERIODS)}"
     )
 
 

@@ -49,11 +49,14 @@ def missing_label(labels: list[str]) -> str:
     return next(label for label in candidates if label not in taken)
 
 
-def segment(series: pd.Series, dimension: Dimension) -> Segments:
-    """Codes and labels for ``series`` segmented as ``dimension`` says (binning, then top-N)."""
+def segment(series: pd.Series, dimension: Dimension, flag_words: tuple[str, str] | None = None) -> Segments:
+    """Codes and labels for ``series`` segmented as ``dimension`` says (binning, then top-N).
+
+    ``flag_words`` (the file's false and true words, :attr:`xlseg.schema.Table.flag_words`) label a flag's
+    segments instead of FALSE/TRUE."""
     binning = dimension.binning
     if binning is None:
-        result = _distinct_values(series)
+        result = _distinct_values(series, flag_words)
     elif binning.kind == "period":
         result = _periods(series, binning.period or "month")
     else:
@@ -80,14 +83,14 @@ def _with_missing(codes: np.ndarray, labels: list[str]) -> Segments:
 
 
 
-def _distinct_values(series: pd.Series) -> Segments:
+def _distinct_values(series: pd.Series, flag_words: tuple[str, str] | None = None) -> Segments:
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return _categories(series)
     if pd.api.types.is_bool_dtype(dtype):
         values = series.astype("boolean")
         codes = np.where(values.isna().to_numpy(), -1, values.fillna(False).to_numpy(dtype=bool).astype(np.int64))
-        return _with_missing(codes, ["FALSE", "TRUE"])
+        return _with_missing(codes, list(flag_words or ("FALSE", "TRUE")))
     if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         codes, uniques = pd.factorize(series, sort=True)
         if len(uniques) > MAX_DISTINCT_VALUES:

@@ -51,6 +51,7 @@ def breakdown(
     subtotals: bool = False,
     roles: Mapping[str, str] | None = None,
     na_values: object = None,
+    header_row: int | None = None,
 ) -> pd.DataFrame:
     """One row per segment of the ``by`` columns, then a totals row labelled "Total".
 
@@ -65,7 +66,8 @@ def breakdown(
         metrics: what to aggregate: ``{"session_length": ["mean", "median"], "converted": "rate"}`` or
             ``"session_length:mean,median; converted:rate"``. Aggregations: mean, median, sum, min, max,
             count, nunique, rate (flags) and percentiles p1…p99.
-        bins: column → bin spec (``"q4"``, ``"width:10"`` (10 wide), ``"equal:5"`` (5 equal), ``"edges:18,25,35"``, ``"month"``, ``"top:5"``).
+        bins: column → bin spec (``"q4"``, ``"width:10"`` (bins 10 wide), ``"equal:5"`` (5 bins of equal
+            width), ``"edges:18,25,35"``, ``"month"``, ``"top:5"``).
         top: keep the N largest categories of every text dimension (or column → N), fold the rest into "Other".
         min_size: segments with fewer users get ``low_n = True`` (flagged, not hidden).
         sort: ``"users"`` or an output column name (e.g. ``"converted rate"``) to sort segments by,
@@ -78,6 +80,8 @@ def breakdown(
         roles: declare column roles the inference gets wrong, e.g. ``{"signup": "date"}``.
         na_values: extra cell values that mean "missing" (``["-999", "unknown"]``), besides the usual
             ``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``… (see :mod:`xlseg.io.missing`).
+        header_row: the row of ``data`` holding the header (1 = first; default: the first, or the row
+            under a title row; see :mod:`xlseg.io.title_rows`).
 
     Returns:
         Columns: the ``by`` columns (text labels), ``users``, ``share``, one column per metric, then
@@ -91,7 +95,7 @@ def breakdown(
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
     table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
-                       [c for c, agg in pairs if agg == "rate"], pairs, dimensions, na_values)
+                       [c for c, agg in pairs if agg == "rate"], pairs, dimensions, na_values, header_row)
     return _Breakdown(table, dimensions, pairs, options).frame()
 
 
@@ -103,10 +107,12 @@ def load_input(
     metrics: Sequence[tuple[str, str]] = (),
     dimensions: Sequence[Dimension] = (),
     na_values: object = None,
+    header_row: int | None = None,
 ) -> Table:
     """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values, and
     code dimensions or number-like ids asked for a number statistic (or numeric bins) become metrics."""
-    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)), na_values=na_values)
+    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)), na_values=na_values,
+                       header_row=header_row)
     table = rates_as_flags(table, [c for c in rates if c not in (roles or {})])
     numeric_bins = [d.column for d in dimensions if d.binning is not None and d.binning.kind in NUMERIC_BINS]
     segmented = [d.column for d in dimensions if d.binning is None] + list(roles or {})
@@ -124,7 +130,8 @@ class _Breakdown:
         rows = len(self.table.frame)
         if rows == 0:
             raise XlsegError("the table has no data rows to segment")
-        segments = [segment(self.table.frame[d.column], d) for d in self.dimensions]
+        words = self.table.flag_words
+        segments = [segment(self.table.frame[d.column], d, words.get(d.column)) for d in self.dimensions]
         levels = build_levels(segments, rows)
         shown = list(range(len(levels))) if self.options.subtotals else [0, len(levels) - 1]
         groupings = _level_groupings(levels, shown)

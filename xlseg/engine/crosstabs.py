@@ -32,6 +32,7 @@ def crosstab(
     top: int | Mapping[str, int] | None = None,
     roles: Mapping[str, str] | None = None,
     na_values: object = None,
+    header_row: int | None = None,
 ) -> pd.DataFrame:
     """The pivot of ``rows`` × ``columns`` with correct grand totals.
 
@@ -45,7 +46,7 @@ def crosstab(
             (only for count and sum).
         totals: add a "Total" column and a "Total" row computed from the rows (the row is "Total (all)"
             when a row segment is itself labelled "Total").
-        bins, top, roles, na_values: as in :func:`breakdown`.
+        bins, top, roles, na_values, header_row: as in :func:`breakdown`.
 
     Returns:
         One column per row dimension (labels), one column per column segment, and "Total".
@@ -65,12 +66,13 @@ def crosstab(
     needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
     asked = [(value, agg)] if value else []
     table = load_input(data, roles, needed, [value] if value and agg == "rate" else [], asked, row_dims + column_dims,
-                       na_values)
+                       na_values, header_row)
     n = len(table.frame)
     if n == 0:
         raise XlsegError("the table has no data rows to segment")
-    row_segments = [segment(table.frame[d.column], d) for d in row_dims]
-    column_segments = [segment(table.frame[d.column], d) for d in column_dims]
+    words = table.flag_words
+    row_segments = [segment(table.frame[d.column], d, words.get(d.column)) for d in row_dims]
+    column_segments = [segment(table.frame[d.column], d, words.get(d.column)) for d in column_dims]
     row_level = build_levels(row_segments, n)[-1]
     column_level = build_levels(column_segments, n)[-1]
     if row_level.size * column_level.size > MAX_CROSSTAB_CELLS:

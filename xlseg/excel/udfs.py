@@ -28,7 +28,7 @@ import xlwings as xw
 from xlseg.engine.binning import segment
 from xlseg.engine.breakdowns import breakdown, metric_name
 from xlseg.engine.crosstabs import crosstab
-from xlseg.errors import XlsegError, column_not_found
+from xlseg.errors import XlsegError, column_not_found, speaking_as
 from xlseg.excel.args import column_names, error_texts, is_blank, metrics_text, parse_options, sentence
 from xlseg.io.load import load_table
 from xlseg.schema import Role, Table
@@ -50,11 +50,12 @@ OPTIONS_DOC = (
     "or a two-column range of names and values."
 )
 
+READING_OPTIONS = ("roles", "na_values", "header_row")  # how the range is read (load_table's keywords)
 BREAKDOWN_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "intervals", "compare",
-                     "subtotals", "roles")
-CROSSTAB_OPTIONS = ("bins", "top", "roles", "totals")
-COMPARE_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "roles")
-PROFILE_OPTIONS = ("roles",)
+                     "subtotals", *READING_OPTIONS)
+CROSSTAB_OPTIONS = ("bins", "top", "totals", *READING_OPTIONS)
+COMPARE_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", *READING_OPTIONS)
+PROFILE_OPTIONS = READING_OPTIONS
 COMPARE_MIN_SIZE = 30  # segments smaller than this are flagged in SEG_COMPARE unless min_size says otherwise
 
 
@@ -70,7 +71,8 @@ def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         try:
-            return func(*(error_texts(arg) for arg in args))
+            with speaking_as("excel"):  # a message that suggests a role says roles=col:role
+                return func(*(error_texts(arg) for arg in args))
         except XlsegError as exc:
             return sentence(str(exc))
         except Exception as exc:  # noqa: BLE001 - a formula must never raise into Excel
@@ -127,8 +129,8 @@ def SEG_CROSSTAB(  # noqa: N802 - Excel name
     row_names, column_list = column_names(rows, "rows"), column_names(columns, "columns")
     value_name = None if is_blank(value) else column_names(value, "value")[0]
     how = None if is_blank(normalize) else str(normalize).strip().lower()
-    table = load_table(data, roles=settings.pop("roles", None),
-                       columns=list(dict.fromkeys(row_names + column_list + ([value_name] if value_name else []))))
+    needed = row_names + column_list + ([value_name] if value_name else [])
+    table = load_table(data, columns=list(dict.fromkeys(needed)), **_reading(settings))
     if is_blank(agg):
         agg_name = "count" if value_name is None else _default_aggregation(table, value_name)
     else:
@@ -167,7 +169,8 @@ def SEG_COMPARE(data: Any, by: Any, metric: Any, options: Any = None) -> Any:  #
 @xw.func(category=CATEGORY, call_in_wizard=False)
 @xw.arg("values", doc="The column of values to put into bins, without its header, e.g. D2:D501 or Users[age].",
         **TABLE_ARG)
-@xw.arg("spec", doc='Optional. "q4" (quartiles), "width:10" (bins 10 wide), "equal:5" (5 equal bins), "edges:18,25,35", "month", "top:5". '
+@xw.arg("spec", doc='Optional. "q4" (quartiles), "width:10" (bins 10 wide), "equal:5" (5 equal bins), '
+        '"edges:18,25,35", "month", "top:5". '
         "Default: q4 for numbers, month for dates, the values themselves for text.")
 @xw.ret(index=False)
 @excel_errors
@@ -192,7 +195,7 @@ def SEG_PROFILE(data: Any, options: Any = None) -> Any:  # noqa: N802 - Excel na
     error cells read as missing).
     """
     settings = parse_options(options).engine_kwargs(PROFILE_OPTIONS, "SEG_PROFILE")
-    return profile_rows(load_table(data, roles=settings.get("roles")))
+    return profile_rows(load_table(data, **_reading(settings)))
 
 
 BINS_COLUMN = "values"  # the name SEG_BINS gives the column in its messages
@@ -289,7 +292,12 @@ def _one_metric(metric: Any) -> tuple[str, str | None]:
 
 def _load_for(data: Any, settings: dict[str, Any], columns: list[str]) -> Table:
     """Load only the needed columns once (roles applied), so the role of the metric is known."""
-    return load_table(data, roles=settings.pop("roles", None), columns=list(dict.fromkeys(columns)))
+    return load_table(data, columns=list(dict.fromkeys(columns)), **_reading(settings))
+
+
+def _reading(settings: dict[str, Any]) -> dict[str, Any]:
+    """Take the options that say how to read the range (roles, na, header_row) out of ``settings``."""
+    return {key: settings.pop(key) for key in READING_OPTIONS if key in settings}
 
 
 def _default_aggregation(table: Table, column: str) -> str:

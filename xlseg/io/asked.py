@@ -48,7 +48,7 @@ def metrics_as_asked(table: Table, metrics: Iterable[tuple[str, str]], numeric_b
             notes.append(f"'{column}' (a dimension of number codes) read as numbers where a statistic asks for them")
     if frame is table.frame:
         return table
-    return Table(frame, roles, notes, table.source_rows)
+    return Table(frame, roles, notes, table.source_rows, table.flag_words)
 
 
 def _numbers(series: pd.Series) -> np.ndarray | None:

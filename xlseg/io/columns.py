@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import take
 
-from xlseg.errors import XlsegError
+from xlseg.errors import XlsegError, declare_role
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, label_sort_key, plural
+from xlseg.io.codes import code_categories, few_codes
 from xlseg.io.dates import TextDates, find_text_dates, order_question, to_date
 from xlseg.io.distinct import Distinct, distinct_values
 from xlseg.io.missing import NA_MARKS, MissingWords, missing_note
@@ -23,7 +24,6 @@ from xlseg.io.numbers import (
     to_metric,
     without_infinities,
 )
-from xlseg.io.codes import code_categories, few_codes
 from xlseg.io.roles import dtype_role, id_like, infer_role
 from xlseg.schema import Role
 
@@ -39,6 +39,7 @@ class Column:
     is_empty: bool = False  # no value and no error in any row
     date_order: str | None = None  # "dmy"/"mdy": slash dates were read in this order
     order_question: str | None = None  # slash dates that read either way: the note (or, declared, the error)
+    flag_words: tuple[str, str] | None = None  # a flag read from words: the file's (false, true) spelling
 
 
 def clean_column(
@@ -142,6 +143,8 @@ def _by_values(
     if role == Role.DATE and text_dates is not None and text_dates.separator == "/" and text_dates.mask.any():
         column.date_order = text_dates.order
     column.order_question = question
+    if role == Role.FLAG:
+        column.flag_words = flag_words(d)
     return column
 
 
@@ -181,6 +184,23 @@ def _convert(
     if bad.any():
         raise _misfit(name, role, d, codes, bad)
     return values, notes
+
+
+def flag_words(d: Distinct) -> tuple[str, str] | None:
+    """The file's words for false and true (the most frequent spelling of each) when the flag was read from
+    text (``No``/``Yes``, ``N``/``Y``, ``Nein``/``Ja``), else None (booleans and 1/0 read as FALSE/TRUE)."""
+    text = d.where("text")
+    truths = d.truth
+    words = []
+    for truth in (False, True):
+        mask = text & np.array([t is truth for t in truths], dtype=bool)
+        if not mask.any():
+            return None
+        best = int(np.flatnonzero(mask)[np.argmax(d.cells[mask])])
+        words.append(str(d.value[best]))
+    if any(w.casefold() in ("0", "1", "0.0", "1.0", "true", "false") for w in words):
+        return None
+    return words[0], words[1]
 
 
 def _to_flag(d: Distinct) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, list[str]]:
@@ -254,7 +274,7 @@ def _misfit(name: str, role: Role, d: Distinct, codes: np.ndarray, bad: np.ndarr
     shown = cell_text(d.raw[codes[row]]) or str(d.raw[codes[row]])
     fix = {
         Role.FLAG: "use TRUE/FALSE, Yes/No or 1/0",
-        Role.METRIC: "use numbers, or declare it a dimension",
+        Role.METRIC: f"use numbers, or declare it a dimension: {declare_role(name, 'dimension')}",
         Role.DATE: "use dates, text like 2024-03-01, 31.12.2024 or 12/31/2024, or Excel date numbers",
     }[role]
     return XlsegError(f"'{name}' is a {role.value} column but holds '{shown}' (data row {row + 1}); {fix}")

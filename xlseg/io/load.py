@@ -226,7 +226,7 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
     names = list(table.frame.columns)
     declared, orders = declared_roles(roles, names)
     keep = [names[i] for i in _wanted_positions(names, columns)]
-    frame, new_roles, notes = table.frame[keep], {}, list(table.notes)
+    frame, new_roles, notes, words = table.frame[keep], {}, list(table.notes), {}
     for name in keep:
         new_roles[name] = declared.get(name, table.roles[name])
         if new_roles[name] != table.roles[name]:
@@ -235,7 +235,11 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
                 raise XlsegError(column.order_question)
             frame = frame.assign(**{name: column.values})
             notes += column.notes
-    return Table(frame, new_roles, notes, table.source_rows)
+            if column.flag_words:
+                words[name] = column.flag_words
+        elif name in table.flag_words:
+            words[name] = table.flag_words[name]
+    return Table(frame, new_roles, notes, table.source_rows, words)
 
 
 def rates_as_flags(table: Table, rate_columns: Sequence[str]) -> Table:
@@ -289,7 +293,8 @@ def _assemble(
         raise XlsegError("the table has no data under its header row")
     notes += [note for c in columns.values() for note in c.notes]
     roles = {headers[i]: c.role for i, c in columns.items()}
-    return Table(frame, roles, notes, source_rows=len(raw.frame))
+    words = {headers[i]: c.flag_words for i, c in columns.items() if c.flag_words}
+    return Table(frame, roles, notes, source_rows=len(raw.frame), flag_words=words)
 
 
 def _blank_elsewhere(raw: RawTable, positions: list[int], empty: np.ndarray) -> np.ndarray:

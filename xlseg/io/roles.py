@@ -10,9 +10,9 @@ import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import cell_text
+from xlseg.io.codes import MAX_CODES, ROWS_PER_CODE, is_code_set
 from xlseg.io.dates import DATE_ORDERS, TextDates, all_text_dates, iso_dates
 from xlseg.io.distinct import Distinct
-from xlseg.io.codes import MAX_CODES, ROWS_PER_CODE, is_code_set
 from xlseg.io.numbers import ID_ROWS, LONG_DIGITS, NUMBER, is_row_number, number_values
 from xlseg.schema import Role
 

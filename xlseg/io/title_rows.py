@@ -6,7 +6,8 @@
 - **Footer**: under the last data row, rows that start with ``Source``/``Note`` (any case), a row
   labelled ``Total``/``Grand total`` whose numbers are the sums of the rows above, and a row holding a
   single cell of words in the first column (of a table of three or more columns; a text with a space or a
-  colon that is no value of that column above) are dropped with a note, as are blank rows between them. A row labelled "Total" whose numbers are not the sums stays data.
+  colon that is no value of that column above) are dropped with a note, as are blank rows between them.
+  A row labelled "Total" whose numbers are not the sums stays data.
 """
 
 from __future__ import annotations
@@ -29,10 +30,7 @@ _FOOTER_LOOKBACK = 10  # footer rows looked at, at most
 
 def header_and_footer(raw: RawTable, header_row: int | None = None) -> RawTable:
     """``raw`` with the header taken from ``header_row`` (or after a title row) and footer rows dropped."""
-    if header_row is not None:
-        raw = _header_at(raw, header_row)
-    else:
-        raw = _after_title(raw)
+    raw = _header_at(raw, header_row) if header_row is not None else _after_title(raw)
     return _without_footer(raw)
 
 

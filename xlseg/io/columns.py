@@ -22,6 +22,7 @@ from xlseg.io.numbers import (
     is_zero_one,
     number_ids,
     to_metric,
+    number_values,
     without_infinities,
 )
 from xlseg.io.roles import dtype_role, id_like, infer_role
@@ -215,6 +216,10 @@ def _to_labels(name: str, d: Distinct, role: Role) -> tuple[np.ndarray, np.ndarr
     labels = d.value.copy()  # text is already clean; missing is None
     others = ~d.where("text") & ~d.where("missing")
     labels[others] = [cell_text(v) for v in d.value[others]]
+    present = d.kind != "missing"
+    numeric_text = d.text_matches(NUMBER)
+    if role == Role.DIMENSION and numeric_text.any() and (d.where("number") | numeric_text)[present].all():
+        labels[numeric_text] = [cell_text(v) for v in number_values(d)[numeric_text]]  # "4.0" in a CSV → "4"
     notes = []
     if role == Role.ID and d.text_matches(LONG_DIGITS).any():
         notes.append(f"'{name}' holds numbers longer than {EXCEL_DIGITS} digits; kept as text")

@@ -110,6 +110,9 @@ def _missing_words(d: Distinct, missing: MissingWords) -> np.ndarray:
     text = d.where("text")
     if text.any():
         mask[text] = d.text.isin(NA_WORDS | missing.texts).to_numpy(dtype=bool)
+        if missing.numbers:  # "-999.0" in a CSV is the token -999
+            numbers_in_text = pd.to_numeric(d.text, errors="coerce").to_numpy(dtype=float)
+            mask[text] |= missing.number_mask(numbers_in_text)
     numbers = d.where("number")
     if missing.numbers and numbers.any():
         mask[numbers] = missing.number_mask(d.value[numbers].astype(float))

@@ -21,8 +21,8 @@ from xlseg.io.numbers import (
     is_row_number,
     is_zero_one,
     number_ids,
-    to_metric,
     number_values,
+    to_metric,
     without_infinities,
 )
 from xlseg.io.roles import dtype_role, id_like, infer_role

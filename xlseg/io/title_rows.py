@@ -113,7 +113,7 @@ def _footer_kind(frame: pd.DataFrame, i: int, cells: list[object], filled: list[
     if not isinstance(first, str):
         return None
     text = " ".join(first.split())
-    shown = f"'{text[:40]}…'" if len(text) > 40 else f"'{text}'"
+    shown = f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
     if _NOTE.match(text) and (len(filled) == 1 or text.split()[0].endswith(":")):
         return shown
     if _TOTAL.fullmatch(text) and _sums_above(frame, i, filled[1:]):

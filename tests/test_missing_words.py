@@ -108,6 +108,18 @@ def test_lone_punctuation_only_in_number_columns():
     assert table.frame["comment"].tolist()[0] == "-"
 
 
+def test_a_row_of_missing_words_is_a_user_not_an_empty_row():
+    """A one-column range of scores: "-" and "NA" are users without a score (a blank row is dropped)."""
+    rows = [["score"], ["4"], ["-"], ["NA"], [""], ["5"], ["?"]]
+    table = load_table(rows)
+    assert table.frame["score"].tolist()[:1] == [4.0] and len(table.frame) == 5
+    assert table.notes == ["dropped 1 empty row",
+                           "3 cells in 'score' held missing-value words (- 1, NA 1, ? 1); read as missing",
+                           "'score' held 2 numbers stored as text; converted"]
+    numbers = load_table(pd.DataFrame({"score": [4.0, -999.0, 5.0]}), na_values=-999)
+    assert len(numbers.frame) == 3 and numbers.frame["score"].isna().tolist() == [False, True, False]
+
+
 def test_na_values_option_in_every_face(truth, tmp_path):
     """A user's own marker (-999 in numbers, "unknown" in text) is read as missing when asked."""
     data = truth.copy()

@@ -36,7 +36,7 @@ class Column:
     values: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray
     role: Role
     notes: list[str] = field(default_factory=list)
-    error_cells: np.ndarray | None = None  # bool per row, only when the column had error values
+    error_cells: np.ndarray | None = None  # bool per row: error values and missing-value words (a filled cell)
     is_empty: bool = False  # no value and no error in any row
     date_order: str | None = None  # "dmy"/"mdy": slash dates were read in this order
     order_question: str | None = None  # slash dates that read either way: the note (or, declared, the error)
@@ -84,6 +84,14 @@ def _numeric_column(series: pd.Series, name: str, declared: Role | None, missing
         notes.append(missing_note(name, [cell_text(v) for v in found], counts))
         values = np.where(tokens, np.nan, values)
         series = pd.Series(values, name=series.name)
+    column = _numeric_role(series, values, name, declared, notes)
+    if tokens is not None and tokens.any():  # a row holding a token is a user with a missing value
+        column.error_cells, column.is_empty = tokens, False
+    return column
+
+
+def _numeric_role(series: pd.Series, values: np.ndarray, name: str, declared: Role | None, notes: list[str]) -> Column:
+    """The cleaned numbers as a metric, or (inferred) an id, a 0/1 flag or a dimension of codes."""
     if declared == Role.DIMENSION:
         return _finish(code_categories(values), Role.DIMENSION, notes)
     if declared is None:
@@ -138,8 +146,9 @@ def _by_values(
     else:
         values = take(values_of, codes, allow_fill=True)
     column = _finish(values, role, notes)
-    if d.error.any():
-        column.error_cells = np.isin(codes, np.flatnonzero(d.error))
+    filled = d.error if d.missing_word is None else d.error | d.missing_word
+    if filled.any():  # the row of such a cell is a user with a missing value, not an empty row
+        column.error_cells = np.isin(codes, np.flatnonzero(filled))
         column.is_empty = False
     if role == Role.DATE and text_dates is not None and text_dates.separator == "/" and text_dates.mask.any():
         column.date_order = text_dates.order

@@ -96,7 +96,7 @@ def _numeric_role(series: pd.Series, values: np.ndarray, name: str, declared: Ro
         return _finish(code_categories(values), Role.DIMENSION, notes)
     if declared is None:
         stats = NumberStats.of(values)
-        if is_row_number(values, stats) or (id_like(name) and not few_codes(values)):
+        if (id_like(name) and not few_codes(values)) or is_row_number(values, stats):  # the name first: cheaper
             return _finish(number_ids(series, values), Role.ID, notes)
         if is_zero_one(values, stats):
             return _finish(pd.arrays.BooleanArray(values == 1, np.isnan(values)), Role.FLAG, notes)
@@ -225,10 +225,9 @@ def _to_labels(name: str, d: Distinct, role: Role) -> tuple[np.ndarray, np.ndarr
     labels = d.value.copy()  # text is already clean; missing is None
     others = ~d.where("text") & ~d.where("missing")
     labels[others] = [cell_text(v) for v in d.value[others]]
-    present = d.kind != "missing"
-    numeric_text = d.text_matches(NUMBER)
-    if role == Role.DIMENSION and numeric_text.any() and (d.where("number") | numeric_text)[present].all():
-        labels[numeric_text] = [cell_text(v) for v in number_values(d)[numeric_text]]  # "4.0" in a CSV → "4"
+    if role == Role.DIMENSION and _numbers_only(d):  # "4.0" in a CSV → "4", as the number reads
+        numeric_text = d.text_matches(NUMBER)
+        labels[numeric_text] = [cell_text(v) for v in number_values(d)[numeric_text]]
     notes = []
     if role == Role.ID and d.text_matches(LONG_DIGITS).any():
         notes.append(f"'{name}' holds numbers longer than {EXCEL_DIGITS} digits; kept as text")
@@ -241,6 +240,11 @@ def _ordered(series: pd.Series, d: Distinct) -> bool:
     """Segments with a meaningful order: an ordered categorical input, or labels that are all numbers."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         return bool(series.cat.ordered)
+    return _numbers_only(d)
+
+
+def _numbers_only(d: Distinct) -> bool:
+    """Every present value is a number or number text (and there is one)."""
     present = d.kind != "missing"
     return bool(present.any() and (d.where("number") | d.text_matches(NUMBER))[present].all())
 

@@ -265,7 +265,9 @@ def _read_csv(path: Path) -> RawTable:
 def _separator(text: str) -> str:
     """The most frequent of comma, semicolon and tab in the header line (comma on a tie); when the first line
     holds none (a title line), in the first line that holds one."""
-    for line in text.splitlines()[:_TITLE_LINES]:
+    from itertools import islice
+
+    for line in islice(io.StringIO(text), _TITLE_LINES):  # the first lines only: no split of a large file
         if any(mark in line for mark in ",;\t"):
             return max([",", ";", "\t"], key=line.count)
     return ","

@@ -59,6 +59,11 @@ def test_integer_codes_are_ordered_dimensions_that_still_average(survey, tmp_pat
     np.testing.assert_allclose(out.loc[PARTIES, "rating mean"], grouped["rating"].mean()[PARTIES], rtol=1e-12)
     np.testing.assert_allclose(out.loc[PARTIES, "ideology median"], grouped["ideology"].median()[PARTIES])
     assert out.loc["Total", "ideology mean"] == pytest.approx(survey["ideology"].mean(), rel=1e-12)
+    same = breakdown(survey, "rating", "rating:mean; income:mean").set_index("rating")  # segmented and averaged
+    assert same["rating mean"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, pytest.approx(survey["rating"].mean())]
+    cells = crosstab(survey, "voted", "party_id", "ideology", "mean").set_index("voted")
+    want = survey.pivot_table(index="voted", columns="party_id", values="ideology", aggfunc="mean")
+    np.testing.assert_allclose(cells.loc[["No", "Yes"], PARTIES], want.loc[["No", "Yes"], PARTIES], rtol=1e-12)
     binned = breakdown(survey, "ideology", bins={"ideology": "edges:3,6"})  # numeric bins on a code column
     assert binned["users"].tolist()[:-1] == [int((survey["ideology"] < 3).sum()),
                                             int(survey["ideology"].between(3, 5).sum()),

@@ -108,3 +108,26 @@ def test_data_rows_that_look_a_little_like_footers_stay(users):
     table = load_table(rows)
     assert len(table.frame) == len(users) + 2
     assert not any("footer" in n for n in table.notes)
+
+
+def test_excel_and_macro_options_read_na_and_header_row():
+    from xlseg.excel.args import parse_options
+    from xlseg.excel.macros import MACRO_SETTINGS
+
+    options = parse_options([["na", "-999"], ["na", "unknown"], ["header_row", 3.0]])
+    assert options.engine_kwargs(MACRO_SETTINGS, "the xlseg sheet") == {"na_values": ["-999", "unknown"],
+                                                                        "header_row": 3}
+    assert parse_options("na=NULL; header row=2").values == {"na_values": ["NULL"], "header_row": 2}
+    with pytest.raises(XlsegError, match="header_row must be a whole number"):
+        parse_options("header_row=two")
+
+
+def test_cli_on_a_titled_workbook_checks_names_after_the_read(users, tmp_path, capsys):
+    book = Workbook()
+    for r in report_rows(users):
+        book.active.append(r)
+    path, out = tmp_path / "users.xlsx", tmp_path / "r.xlsx"
+    book.save(path)
+    assert main(["report", str(path), "-o", str(out), "--by", "plan", "--quiet"]) == 0
+    assert main(["report", str(path), "-o", str(out), "--by", "plna", "--quiet"]) == 2
+    assert "column 'plna' not found; did you mean 'plan'?" in capsys.readouterr().err

@@ -21,7 +21,8 @@ from xlseg.engine.kernels import Moments, group_sizes
 from xlseg.engine.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
 from xlseg.engine.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
 from xlseg.errors import XlsegError
-from xlseg.io.asked import metrics_as_asked
+from xlseg.io.asked import NOT_NUMERIC, metrics_as_asked
+from xlseg.io.codes import code_numbers
 from xlseg.io.load import load_table, rates_as_flags
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table, totals_label
@@ -140,18 +141,19 @@ class _Breakdown:
         users = _users(levels, shown, finest_sizes)
         stats_needed = self.options.intervals or self.options.compare
         by_column = _by_column(self.pairs)
+        views = {column: metric_view(self.table, column, aggs) for column, aggs in by_column.items()}
         for column, aggs in by_column.items():
             for agg in aggs:
-                check_metric(self.table, column, agg)
+                check_metric(self.table, column, agg, views[column][1])
 
         def aggregate(column: str) -> list[ColumnResult]:
-            series, role = self.table.frame[column], self.table.roles[column]
+            series, role = views[column]
             return aggregate_column(series, role, by_column[column], groupings, spread=stats_needed, sizes=finest_sizes)
 
         columns: dict[str, list[np.ndarray]] = {}
         for column, results in zip(by_column, map_columns(aggregate, by_column, rows), strict=True):
             for agg in by_column[column]:
-                self._add_metric(columns, column, agg, self.table.roles[column], results)
+                self._add_metric(columns, column, agg, views[column][1], results)
         return self._assemble(levels, shown, segments, users, columns)
 
     def _add_metric(
@@ -250,10 +252,22 @@ class _Breakdown:
         return np.where(np.isnan(key), np.inf, key)  # missing values sort last
 
 
-def check_metric(table: Table, column: str, agg: str) -> None:
-    """:func:`check_aggregation`, except that a column without any value says so (its role is only a guess)."""
+def metric_view(table: Table, column: str, aggs: Sequence[str]) -> tuple[pd.Series, Role]:
+    """The values and role to aggregate ``column`` with: a dimension of number codes (a 1–5 rating that is
+    also segmented by) is aggregated as its numbers when a number statistic is asked of it."""
+    series, role = table.frame[column], table.roles[column]
+    if role == Role.DIMENSION and any(agg not in NOT_NUMERIC for agg in aggs):
+        numbers = code_numbers(series)
+        if numbers is not None:
+            return pd.Series(numbers, name=column), Role.METRIC
+    return series, role
+
+
+def check_metric(table: Table, column: str, agg: str, role: Role | None = None) -> None:
+    """:func:`check_aggregation` (for ``role``, default the column's), except that a column without any value
+    says so (its role is only a guess)."""
     try:
-        check_aggregation(column, table.roles[column], agg)
+        check_aggregation(column, role or table.roles[column], agg)
     except XlsegError:
         if table.frame[column].isna().all():
             raise XlsegError(f"'{column}' has no values (every cell is blank), so it has no {agg}") from None

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from xlseg.engine.binning import Segments, segment
-from xlseg.engine.breakdowns import as_output, check_metric, load_input
+from xlseg.engine.breakdowns import as_output, check_metric, load_input, metric_view
 from xlseg.engine.grouping import Level, build_levels, cross
 from xlseg.engine.kernels import group_sizes
 from xlseg.engine.measures import Grouping, aggregate_column
@@ -90,9 +90,9 @@ def crosstab(
     if value is None:
         values = [u.astype(np.int64) for u in users]
     else:
-        role = table.roles[value]
-        check_metric(table, value, agg)
-        results = aggregate_column(table.frame[value], role, [agg], groupings, spread=False, sizes=cell_sizes)
+        series, role = metric_view(table, value, [agg])
+        check_metric(table, value, agg, role)
+        results = aggregate_column(series, role, [agg], groupings, spread=False, sizes=cell_sizes)
         values = [as_output(r.values[agg], role, agg) for r in results]
         if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0
             values[0] = np.where(users[0] == 0, np.nan, values[0])

@@ -6,6 +6,11 @@ input is never modified) plus each column's role and one note per cleaning step 
 
 Cleaning rules
 --------------
+- **Title and footer rows** (:mod:`xlseg.io.title_rows`): a title row above the header is skipped,
+  ``header_row=N`` names the header row, and ``Source:``/``Total``/remark rows under the data are dropped.
+- **Missing-value words** (:mod:`xlseg.io.missing`): ``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``… are
+  missing in every column, ``-``/``--``/``?``/``.`` in a column that is otherwise numbers, plus the
+  user's ``na_values``; counted in the notes. Their rows are users with missing values, not empty rows.
 - **Whitespace**: headers and text cells are trimmed, and runs of whitespace inside them (spaces,
   tabs, line breaks, non-breaking and other Unicode spaces, zero-width spaces) become one space.
   Cells that hold nothing else are blank.
@@ -50,20 +55,24 @@ Cleaning rules
 Role inference (``roles`` overrides it; a ``category`` column stays a dimension, a ``bool`` column a flag)
 --------------------------------------------------------------------------------------------------------
 1. Id-like name (``id``, ``uuid``, ``guid``, ``…_id``, ``… id``, ``userId``, ``userID``) on numbers or
-   text → **id**.
+   text → **id**, unless the values are a handful (2–12) each repeated (3 rows per value on average): a
+   ``party_id`` of party names is a dimension.
 2. Real booleans, or values all in the flag vocabulary with exactly two distinct spellings
    (case-insensitive), one true and one false (``Yes``/``No``, ``1``/``0``, …) → **flag**.
 3. All dates (or ISO date text), or all regional text dates of one known order → **date**.
 4. Any digit string longer than 15 digits → **id**.
 5. All numbers (or numeric text) → **metric**; except whole numbers that are all distinct, more than
-   20 of them, and fill a contiguous range (row numbers, auto-increment keys) → **id**. Distinct
+   20 of them, and fill a contiguous range (row numbers, auto-increment keys) → **id**, and 2–12
+   distinct whole numbers used by 3 rows each on average (a 1–7 scale, a year; :mod:`xlseg.io.codes`)
+   → **dimension**, ordered by value (still averaged when a statistic asks for it). Distinct
    numbers alone are not enough: a small table's revenues are often all distinct.
 6. Other text → **dimension**; except all-distinct text in more than 20 rows (names, emails) → **id**.
 
-Output dtypes: dimensions ``category`` (str labels; missing stays NaN, the engine shows it as
-"(missing)"), ids ``str``, metrics ``float64``, flags ``boolean``, dates ``datetime64`` (``[us]`` when
-converted here). Columns that are already clean (numbers, bools, datetimes, categories with clean
-labels) pass through without per-row Python work; text columns are cleaned on their distinct values.
+Output dtypes: dimensions ``category`` (str labels, ordered for number codes and ordered input;
+missing stays NaN, the engine shows it as "(missing)"), ids ``str``, metrics ``float64``, flags
+``boolean``, dates ``datetime64`` (``[us]`` when converted here). Columns that are already clean
+(numbers, bools, datetimes, categories with clean labels) pass through without per-row Python work;
+text columns are cleaned on their distinct values.
 """
 
 from __future__ import annotations

@@ -16,10 +16,11 @@ Files:
   A sheet that calamine refuses (newer error codes such as ``#SPILL!`` or ``#CALC!``) is read with
   openpyxl, which is slower but hands every error over as its code.
 - ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
-  apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` stays text, numbers (and dates, also
-  regional ones like ``31.12.2024``) are converted only when the whole column is numeric (dates). UTF-8
-  (with or without BOM) is tried first, then Windows-1252; the separator is the most frequent of ``,``
-  ``;`` and tab in the header line.
+  apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` is a missing-value word
+  (:mod:`xlseg.io.missing`), numbers (and dates, also regional ones like ``31.12.2024``) are converted
+  only when the whole column is numeric (dates). UTF-8 (with or without BOM) is tried first, then
+  Windows-1252; the separator is the most frequent of ``,`` ``;`` and tab in the header line (or in the
+  first line holding one, under a title line).
 - ``.parquet`` is read with pandas (pyarrow) and treated like a DataFrame.
 """
 

@@ -70,7 +70,7 @@ def test_integer_codes_are_ordered_dimensions_that_still_average(survey, tmp_pat
                                             int((survey["ideology"] >= 6).sum())]
 
 
-def test_explicit_metric_on_an_id_looking_column_gets_a_note(survey):
+def test_explicit_metric_on_an_id_looking_column_gets_a_note(survey, tmp_path):
     """Before: "'member_no' is an id column; use count or nunique, not 'mean'"."""
     out = breakdown(survey, "voted", "member_no:mean").set_index("voted")
     want = survey.groupby("voted")["member_no"].mean()
@@ -82,6 +82,11 @@ def test_explicit_metric_on_an_id_looking_column_gets_a_note(survey):
     assert "'member_no' looks like an id but was asked for numbers; read as numbers" in table.notes
     with pytest.raises(XlsegError, match="'party_id' is a dimension column"):
         breakdown(survey, "voted", "party_id:mean")  # text labels have no mean: still refused
+    from xlseg.reporting import report
+
+    path = report(survey, by="voted", metrics="member_no:mean").to_excel(tmp_path / "r.xlsx")
+    texts = [c for row in load_workbook(path)["Summary"].iter_rows(values_only=True) for c in row if c]
+    assert "'member_no' looks like an id but was asked for numbers; read as numbers" in texts
 
 
 def test_role_option_and_messages_per_face(survey, tmp_path, capsys):

@@ -18,6 +18,7 @@ import pandas as pd
 from xlseg.engine.breakdowns import breakdown
 from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError, column_not_found
+from xlseg.io.asked import metrics_as_asked
 from xlseg.io.load import load_table
 from xlseg.io.readers import EXCEL_SUFFIXES
 from xlseg.io.xlsx_header import check_columns
@@ -127,6 +128,9 @@ def report(
                        na_values=na_values, header_row=header_row)
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
+    if metric_list:  # a number statistic asked of an id-looking column is honoured, and the Summary says so
+        segmented = requested_columns(breakdowns or [], [], crosstab_list or []) + list(roles or {})
+        table = metrics_as_asked(table, metric_list, segmented=segmented)
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})

@@ -100,6 +100,15 @@ def test_header_row_chooses_explicitly(users, tmp_path, capsys):
     assert {k: v for k, v in got.items() if k != "Total"} == users["plan"].value_counts().to_dict()
 
 
+def test_reading_options_on_a_loaded_table_are_an_error(users):
+    """A Table is read already: na_values/header_row given with it would be ignored, so they are refused."""
+    table = load_table(users)
+    with pytest.raises(XlsegError, match="na_values and header_row say how to read a table; this one is read"):
+        breakdown(table, "plan", na_values=["unknown"])
+    with pytest.raises(XlsegError, match="this one is read already"):
+        load_table(table, header_row=2)
+
+
 def test_data_rows_that_look_a_little_like_footers_stay(users):
     """A segment really called "Total" whose numbers are not the column sums, and a last user with only a
     name, are data."""

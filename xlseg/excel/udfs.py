@@ -46,7 +46,7 @@ DATA_DOC = "The table: a range or Excel Table with the header row on top, e.g. A
 BY_DOC = 'Column(s) to segment by: "geography", "geography, device", or a range of column names.'
 METRICS_DOC = 'Optional. What to measure, e.g. "session_length:mean,median; converted:rate", or a range of such texts.'
 OPTIONS_DOC = (
-    'Optional. Settings as text, e.g. "min_size=30; compare; intervals; bins=age:q4; top=5; sort=users", '
+    'Optional. Settings as text, e.g. "min_size=30; compare; intervals; bins=age:q4; top=5; sort=users; na=-999", '
     "or a two-column range of names and values."
 )
 

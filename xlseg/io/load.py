@@ -136,6 +136,9 @@ def load_table(
     if isinstance(columns, str):
         columns = [columns]
     if isinstance(data, Table):
+        if na_values is not None or header_row is not None:
+            raise XlsegError("na_values and header_row say how to read a table; this one is read already "
+                             "(give them where it is loaded)")
         return _retable(data, roles, columns)
     missing = MissingWords.of(na_values)
     raw = header_and_footer(_read(data, sheet), header_row)

@@ -34,6 +34,7 @@ def survey() -> pd.DataFrame:
         "rating": rng.integers(1, 6, n),
         "income": rng.gamma(2.0, 25_000.0, n).round(2),
         "voted": rng.choice(["Yes", "No"], n, p=[0.6, 0.4]),
+        "region_gdp": rng.choice([8298, 9483, 12656, 13566, 9611, 9265], n),
     })
 
 
@@ -52,6 +53,7 @@ def test_integer_codes_are_ordered_dimensions_that_still_average(survey, tmp_pat
         table = load_table(data)
         assert table.roles["ideology"] == Role.DIMENSION and table.roles["year"] == Role.DIMENSION
         assert table.roles["income"] == Role.METRIC and table.roles["member_no"] == Role.ID
+        assert table.roles["region_gdp"] == Role.METRIC  # 6 repeated values, but 8,298…13,566 is no code
         out = breakdown(data, "year")
         assert out["year"].tolist()[:-1] == [str(y) for y in sorted(survey["year"].unique())]  # by value
     out = breakdown(survey, "party_id", "rating:mean; ideology:mean,median").set_index("party_id")

@@ -1,7 +1,11 @@
 """Integer codes: a number column of a few whole values (a 1–7 scale, a cylinder count, a survey year).
 
+"A few" means 2–12 distinct whole numbers within a range of 100 (so 1984…2024 qualifies, a regional GDP
+of 8,298…13,566 repeated per region does not), each used by 3 rows or more on average.
+
 Such a column is a **dimension** by default, its segments ordered by value, and still a number when a
-metric is asked of it (the mean of a 1–5 rating is legitimate): see :func:`codes_as_numbers`.
+metric is asked of it (the mean of a 1–5 rating is legitimate): see :func:`code_numbers` and
+:mod:`xlseg.io.asked`.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from xlseg.io.cells import cell_text
 
 MAX_CODES = 12  # at most this many distinct whole numbers make a code column
 ROWS_PER_CODE = 3  # ... each used by this many rows on average (a small table's revenues stay numbers)
+MAX_CODE_SPAN = 100  # ... within this range (a scale, a count, years): a regional GDP repeated per region is a number
 _SAMPLE = 4096  # a first look at this many rows rejects most metric columns without a full pass
 
 
 def few_codes(values: np.ndarray) -> bool:
-    """Whether float ``values`` (NaN = missing) are 2…:data:`MAX_CODES` distinct whole numbers, each
-    used by :data:`ROWS_PER_CODE` rows on average."""
+    """Whether float ``values`` (NaN = missing) are 2…:data:`MAX_CODES` distinct whole numbers within a
+    range of :data:`MAX_CODE_SPAN`, each used by :data:`ROWS_PER_CODE` rows on average."""
     head = values[:_SAMPLE]
     head = head[~np.isnan(head)]
     if len(pd.unique(head)) > MAX_CODES:
@@ -35,7 +40,7 @@ def is_code_set(distinct: np.ndarray, present: int) -> bool:
         2 <= len(distinct) <= MAX_CODES
         and present >= ROWS_PER_CODE * len(distinct)
         and np.all(distinct == np.round(distinct))
-        and np.all(np.abs(distinct) < 2**53)
+        and float(distinct.max() - distinct.min()) <= MAX_CODE_SPAN
     )
 
 

@@ -63,7 +63,8 @@ Role inference (``roles`` overrides it; a ``category`` column stays a dimension,
 4. Any digit string longer than 15 digits → **id**.
 5. All numbers (or numeric text) → **metric**; except whole numbers that are all distinct, more than
    20 of them, and fill a contiguous range (row numbers, auto-increment keys) → **id**, and 2–12
-   distinct whole numbers used by 3 rows each on average (a 1–7 scale, a year; :mod:`xlseg.io.codes`)
+   distinct whole numbers within a range of 100, used by 3 rows each on average (a 1–7 scale, a year;
+   :mod:`xlseg.io.codes`)
    → **dimension**, ordered by value (still averaged when a statistic asks for it). Distinct
    numbers alone are not enough: a small table's revenues are often all distinct.
 6. Other text → **dimension**; except all-distinct text in more than 20 rows (names, emails) → **id**.

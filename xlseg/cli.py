@@ -32,9 +32,13 @@ examples:
 
 --by COL[,COL...]   one breakdown per --by; a comma joins columns into one multi-dimensional breakdown
 --metric COL:AGG    aggregations: mean, median, sum, min, max, count, nunique, rate (yes/no columns), p1..p99
---bins COL=SPEC     q4 (quartiles), width:5, edges:18,25,35, top:5, day/week/month/quarter/year
+--bins COL=SPEC     q4 (quartiles), width:10 (bins 10 wide), equal:5 (5 bins of equal width), edges:18,25,35,
+                    top:5, day/week/month/quarter/year
 --scan COL:AGG      a rate or mean to scan segments and pairs for (auto mode scans the main metric for the Summary)
 --gap COL:A:B       split the gap in the first --metric between groups A and B of COL by the first --by column
+--role COL=ROLE     dimension, metric, flag, date (date:dmy, date:mdy, date:epoch) or id, when the guess is wrong
+--na VALUE          another cell value meaning "missing" (NA, N/A, NULL, None, NaN… are already)
+--tz ZONE           local times in this IANA zone (Europe/Berlin) for times with a zone (…Z, +02:00, epoch)
 """
 
 DEMO_EXAMPLES = """\
@@ -86,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "date:mdy or date:epoch")
     rep.add_argument("--tz", metavar="ZONE", help="show times with a zone (…Z, +02:00, epoch) as local times in this "
                      "IANA zone, e.g. Europe/Berlin, before days/weeks/months are cut (default: UTC)")
+    rep.add_argument("--na", action="append", metavar="VALUE",
+                     help='a cell value that means "missing", e.g. --na -999 (repeatable; NA, N/A, NULL… already are)')
+    rep.add_argument("--header-row", type=_positive_int, metavar="N",
+                     help="the row holding the column names (1 = first; default: 1, or the row under a title row)")
 
     demo = commands.add_parser(
         "demo", help="write the report of a built-in demo user table (no input file needed)",
@@ -164,19 +172,24 @@ def _bins(items: Sequence[str] | None) -> dict[str, str]:
         if not sep or not column.strip() or not spec.strip():
             raise XlsegError(f"--bins '{item}' not understood; write it as COL=SPEC, e.g. age=q4")
         parse_bins(spec)  # fail early with the spec's own message
+        if column.strip() in bins:
+            raise XlsegError(f"--bins gives '{column.strip()}' twice ({bins[column.strip()]} and {spec.strip()}); "
+                             "keep one")
         bins[column.strip()] = spec.strip()
     return bins
 
 
 def _roles(items: Sequence[str] | None) -> dict[str, str] | None:
-    """``--role COL=ROLE`` items as a dict (the role itself is checked when the table is read)."""
+    """``--role COL=ROLE`` options as a roles mapping (a column given twice is an error)."""
     from xlseg.errors import XlsegError
 
     roles: dict[str, str] = {}
     for item in items or []:
         column, sep, role = item.rpartition("=")
         if not sep or not column.strip() or not role.strip():
-            raise XlsegError(f"--role '{item}' not understood; write it as COL=ROLE, e.g. ts=date:epoch")
+            raise XlsegError(f"--role '{item}' not understood; write it as COL=ROLE, e.g. --role ts=date:epoch")
+        if column.strip() in roles:
+            raise XlsegError(f"--role gives '{column.strip()}' twice; keep one")
         roles[column.strip()] = role.strip()
     return roles or None
 
@@ -189,7 +202,8 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
         from xlseg.io.xlsx_fast import prefetch
 
         prefetch(args.input, args.sheet)  # parse in a thread while pandas & co. import below
-        _check_columns_early(args)  # a misspelt column fails now, not after the read
+        if args.header_row in (None, 1):
+            _check_columns_early(args)  # a misspelt column fails now, not after the read
     from xlseg.reporting import report
 
     if args.template:
@@ -201,7 +215,7 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
                     title=args.title, scan=args.scan, gap=args.gap, progress=log, roles=_roles(args.role),
-                    tz=args.tz)
+                    tz=args.tz, na_values=args.na, header_row=args.header_row)
     return _write(result, args, log)
 
 
@@ -260,8 +274,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     log = StageLog(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
     run = {"report": _run_report, "demo": _run_demo, "workbook": _run_workbook}[args.command]
+    from xlseg.errors import speaking_as  # light: no pandas
+
     try:
-        return run(args, log)
+        with speaking_as("cli"):  # messages that suggest declaring a role say --role COL=ROLE
+            return run(args, log)
     except Exception as error:  # noqa: BLE001 - every error becomes one line unless --debug
         if args.debug:
             raise

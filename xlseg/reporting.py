@@ -21,6 +21,7 @@ from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.insight.gap import gap as split_gap
 from xlseg.insight.scan import scan as scan_segments
+from xlseg.io.asked import metrics_as_asked
 from xlseg.io.load import load_table
 from xlseg.io.readers import EXCEL_SUFFIXES
 from xlseg.io.xlsx_header import check_columns
@@ -98,6 +99,8 @@ def report(
     gap: str | None = None,
     progress: Progress | None = None,
     tz: str | None = None,
+    na_values: object = None,
+    header_row: int | None = None,
 ) -> Report:
     """Compute a segmentation report of ``data``.
 
@@ -128,6 +131,8 @@ def report(
         progress: called with a short message at each stage (for the CLI's stage log).
         tz: show times with a zone (``…Z``, ``+02:00``, ``date:epoch``) as local times in this IANA zone
             (``"Europe/Berlin"``) before periods are cut; default UTC.
+        na_values: extra tokens meaning "missing" (``["-999"]``), besides NA, N/A, NULL, None, NaN…
+        header_row: the row holding the header (1 = first); default: row 1, or the row after a title row.
 
     Returns:
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
@@ -139,12 +144,16 @@ def report(
     metric_list = None if metrics is None else parse_metrics(metrics)
     crosstab_list = None if crosstabs is None else [parse_crosstab(c) for c in crosstabs]
     requested = requested_columns(breakdowns or [], metric_list or [], crosstab_list or [])
-    if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
-        check_columns(source, sheet, requested)
+    if source is not None and source.suffix.lower() in EXCEL_SUFFIXES and header_row in (None, 1):
+        check_columns(source, sheet, requested)  # names vs the header row, before the read
     say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet, keep=requested, tz=tz)  # a named blank column: one "(missing)"
+    table = load_table(data, roles=roles, sheet=sheet, keep=requested,  # a named blank column: one "(missing)"
+                       na_values=na_values, header_row=header_row, tz=tz)
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
+    if metric_list:  # a number statistic asked of an id-looking column is honoured, and the Summary says so
+        segmented = requested_columns(breakdowns or [], [], crosstab_list or []) + list(roles or {})
+        table = metrics_as_asked(table, metric_list, segmented=segmented)
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})

@@ -7,8 +7,9 @@ pass short strings. The parsers here turn both into the same small objects, and
 Grammar of the strings:
 
 * metrics: ``"session_length:mean,median; converted:rate"`` — ``column:agg[,agg...]`` joined by ``;``.
-* bins: ``"q4"`` or ``"quantile:4"`` (tie-safe quantile bins), ``"width:5"`` or ``"equal:5"``
-  (equal-width bins), ``"edges:18,25,35"`` or ``"18,25,35"`` (custom edges; values below the first
+* bins: ``"q4"`` or ``"quantile:4"`` (tie-safe quantile bins), ``"width:10"`` (bins 10 wide, edges at
+  multiples of 10: ``0–9``, ``10–19``, …), ``"equal:5"`` (5 bins of equal width from the minimum to the
+  maximum), ``"edges:18,25,35"`` or ``"18,25,35"`` (custom edges; values below the first
   edge and from the last edge up get their own bins, e.g. ``"<18"`` and ``"35+"``),
   ``"day" | "week" | "month" | "quarter" | "year"`` (date periods), ``"top:5"`` (the 5 largest
   categories, the rest folded into "Other").
@@ -33,6 +34,7 @@ PERIODS = ("day", "week", "month", "quarter", "year")
 _AGG_ALIASES = {"avg": "mean", "average": "mean", "distinct": "nunique", "n": "count"}
 _PERCENTILE = re.compile(r"^p(\d{1,2})$")
 MAX_BINS = 1000  # quantile and equal-width bins; more would not fit a readable sheet (and width:1e9 would hang)
+NUMERIC_BINS = ("quantile", "width", "equal", "edges")  # binnings that need a number column
 
 
 def normalize_aggregation(name: str) -> str:
@@ -147,17 +149,21 @@ def metrics_to_text(metrics: MetricList) -> str:
 class Binning:
     """How to turn a column into segments.
 
-    ``kind`` is one of ``"quantile"``, ``"width"``, ``"edges"``, ``"period"``, ``"top"``.
+    ``kind`` is one of ``"quantile"``, ``"width"`` (bins ``step`` wide at multiples of ``step``),
+    ``"equal"`` (``count`` bins of equal width), ``"edges"``, ``"period"``, ``"top"``.
     """
 
     kind: str
     count: int | None = None
     edges: tuple[float, ...] = ()
     period: str | None = None
+    step: float | None = None
 
     def to_text(self) -> str:
         """The spec string that parses back to this binning."""
-        if self.kind in ("quantile", "width", "top"):
+        if self.kind == "width":
+            return f"width:{self.step:g}"
+        if self.kind in ("quantile", "equal", "top"):
             return f"{self.kind}:{self.count}"
         if self.kind == "edges":
             return "edges:" + ",".join(f"{e:g}" for e in self.edges)
@@ -173,9 +179,12 @@ def parse_bins(spec: object) -> Binning:
     text = str(spec).strip().lower()
     if text in PERIODS:
         return Binning("period", period=text)
-    match = re.fullmatch(r"(q|quantile|quantiles|width|equal|top)\s*[:=]?\s*(-?\d+)", text)
+    width = re.fullmatch(r"width\s*[:=]?\s*(\S+)", text)
+    if width:
+        return Binning("width", step=_bin_step(spec, width.group(1)))
+    match = re.fullmatch(r"(q|quantile|quantiles|equal|top)\s*[:=]?\s*(-?\d+)", text)
     if match:
-        kind = {"q": "quantile", "quantiles": "quantile", "equal": "width"}.get(match.group(1), match.group(1))
+        kind = {"q": "quantile", "quantiles": "quantile"}.get(match.group(1), match.group(1))
         return Binning(kind, count=_bin_count(spec, kind, int(match.group(2))))
     prefixed = text.startswith("edges")
     if prefixed:
@@ -183,20 +192,34 @@ def parse_bins(spec: object) -> Binning:
     parts = [p for p in re.split(r"[,;\s]+", text) if p]
     if not prefixed and len(parts) == 1 and re.fullmatch(r"[0-9]+", parts[0]):  # =SEG_BINS(D2:D501, 4)
         raise XlsegError(f"bin spec '{spec}' is one number; use q{parts[0]} for {parts[0]} groups of equal size, "
-                         f"width:{parts[0]} for equal widths or edges:{parts[0]} to cut at {parts[0]}")
+                         f"width:{parts[0]} for bins {parts[0]} wide, equal:{parts[0]} for {parts[0]} bins of "
+                         f"equal width or edges:{parts[0]} to cut at {parts[0]}")
     if parts and re.search(r"\d", text):  # numbers: custom edges; anything else (a typo like "mnth"): the list
         return _edges_binning(parts, original=spec)
     raise XlsegError(
-        f"bin spec '{spec}' not understood; use q4, width:5, edges:18,25,35, top:5 or one of {', '.join(PERIODS)}"
+        f"bin spec '{spec}' not understood; use q4, width:10, equal:5, edges:18,25,35, top:5 or one of "
+        f"{', '.join(PERIODS)}"
     )
 
 
+def _bin_step(spec: object, text: str) -> float:
+    """The width of a ``width:10`` spec: a positive finite number."""
+    try:
+        step = float(text)
+    except ValueError:
+        step = math.nan
+    if not math.isfinite(step) or step <= 0:
+        raise XlsegError(f"bin spec '{spec}' needs a positive width, e.g. width:10 for bins 10 wide "
+                         "(equal:10 gives 10 bins of equal width)")
+    return step
+
+
 def _bin_count(spec: object, kind: str, count: int) -> int:
-    """The count of a ``q4`` / ``width:5`` / ``top:5`` spec, checked: at least 1, at most :data:`MAX_BINS` bins."""
+    """The count of a ``q4`` / ``equal:5`` / ``top:5`` spec, checked: at least 1, at most :data:`MAX_BINS` bins."""
     if count < 1:
         raise XlsegError(f"bin spec '{spec}' needs a count of at least 1")
     if kind != "top" and count > MAX_BINS:
-        raise XlsegError(f"bin spec '{spec}' asks for {count:,} bins; use at most {MAX_BINS:,}, e.g. q10 or width:20")
+        raise XlsegError(f"bin spec '{spec}' asks for {count:,} bins; use at most {MAX_BINS:,}, e.g. q10 or equal:20")
     return count
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from xlseg.io.codes import code_numbers
 from xlseg.schema import Role, Table
 from xlseg.spec import column_of
 
@@ -60,7 +61,8 @@ def choose_dimensions(table: Table) -> tuple[list[Choice], list[str]]:
         if n < 2:
             skipped.append(f"'{column}' skipped: only {n} distinct value.")
         elif n <= MAX_LEVELS:
-            choices.append(Choice([column], f"'{column}': a text column with {n} values."))
+            kind = "a column of number codes" if code_numbers(frame[column]) is not None else "a text column"
+            choices.append(Choice([column], f"'{column}': {kind} with {n} values."))
         elif n <= MAX_TOP_LEVELS:
             choices.append(Choice([{"column": column, "top": TOP_N}],
                                   f"'{column}': its {TOP_N} largest of {n:,} values, the rest as Other."))

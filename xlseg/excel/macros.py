@@ -15,9 +15,9 @@ Rules it keeps:
 * Labels are written as text (see :mod:`xlseg.writers.xlwings_writer`).
 * Settings come from an optional sheet named ``xlseg`` with key/value rows (see :mod:`xlseg.excel.args`):
   ``by`` (repeatable), ``metrics``, ``crosstab`` (repeatable), ``bins``, ``top``, ``min_size``,
-  ``confidence``, ``roles``, ``title``, ``scan`` (a metric such as ``converted:rate``: adds the "What stands
-  out" sheet) and ``gap`` (``gender:Male:Female``: adds the gap sheet for the first ``by`` and metric). Without
-  it, the report chooses breakdowns from the column roles.
+  ``confidence``, ``roles``, ``title``, ``na`` (repeatable), ``header_row``, ``tz``, ``scan`` (a metric such as
+  ``converted:rate``: adds the "What stands out" sheet) and ``gap`` (``gender:Male:Female``: adds the gap sheet
+  for the first ``by`` and metric). Without it, the report chooses breakdowns from the column roles.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import xlwings as xw
 
-from xlseg.errors import XlsegError
+from xlseg.errors import XlsegError, speaking_as
 from xlseg.excel.args import error_texts, is_blank, parse_options, sentence
 from xlseg.reporting import report
 from xlseg.writers.xlwings_writer import add_sheets
@@ -40,7 +40,7 @@ CONFIG_SHEET = "xlseg"
 MARK_PREFIX = "xlseg_"
 #: Settings the xlseg sheet may hold (the keys of :func:`xlseg.reporting.report` the macro passes on).
 MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title", "scan",
-                  "gap", "tz")
+                  "gap", "tz", "na_values", "header_row")
 _sub = getattr(xw, "sub", xw.script)  # xlwings Server's decorators have no ``sub``
 
 
@@ -56,7 +56,8 @@ def segment_selection(book: Any = None) -> list[str]:
     """
     book = book if book is not None else xw.Book.caller()
     try:
-        return run(book)
+        with speaking_as("excel"):
+            return run(book)
     except XlsegError as exc:
         _tell(book, str(exc))
     except Exception as exc:  # noqa: BLE001 - show one line in Excel; the traceback goes to the log

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from xlseg.errors import XlsegError
+from xlseg.errors import XlsegError, speaking_as
 from xlseg.excel.args import error_texts, sentence
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ DATA_DOC = "The table: a range or Excel Table with the header row on top, e.g. A
 BY_DOC = 'Column(s) to segment by: "geography", "geography, device", or a range of column names.'
 METRICS_DOC = 'Optional. What to measure, e.g. "session_length:mean,median; converted:rate", or a range of such texts.'
 OPTIONS_DOC = (
-    'Optional. Settings as text, e.g. "min_size=30; compare; intervals; bins=age:q4; top=5; sort=users", '
+    'Optional. Settings as text, e.g. "min_size=30; compare; intervals; bins=age:q4; top=5; sort=users; na=-999", '
     "or a two-column range of names and values."
 )
 
@@ -116,7 +116,8 @@ def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         try:
-            return func(*(error_texts(arg) for arg in args))
+            with speaking_as("excel"):  # a message that suggests a role says roles=col:role
+                return func(*(error_texts(arg) for arg in args))
         except XlsegError as exc:
             return sentence(str(exc))
         except Exception as exc:  # noqa: BLE001 - a formula must never raise into Excel

@@ -22,13 +22,14 @@ from xlseg.excel.registry import (
 )
 from xlseg.io.load import load_table
 from xlseg.schema import Role, Table
-from xlseg.spec import normalize_aggregation, parse_bins, parse_dimension
+from xlseg.spec import NUMERIC_BINS, normalize_aggregation, parse_bins, parse_dimension
 
+READING_OPTIONS = ("roles", "na_values", "header_row", "tz")  # how the range is read (load_table's keywords)
 BREAKDOWN_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "intervals", "compare",
-                     "subtotals", "roles", "tz")
-CROSSTAB_OPTIONS = ("bins", "top", "roles", "totals", "tz")
-COMPARE_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", "roles", "tz")
-PROFILE_OPTIONS = ("roles", "tz")
+                     "subtotals", *READING_OPTIONS)
+CROSSTAB_OPTIONS = ("bins", "top", "totals", *READING_OPTIONS)
+COMPARE_OPTIONS = ("bins", "top", "min_size", "sort", "ascending", "confidence", *READING_OPTIONS)
+PROFILE_OPTIONS = READING_OPTIONS
 COMPARE_MIN_SIZE = 30  # segments smaller than this are flagged in SEG_COMPARE unless min_size says otherwise
 
 
@@ -65,8 +66,8 @@ def SEG_CROSSTAB(  # noqa: N802 - Excel name
     row_names, column_list = column_names(rows, "rows"), column_names(columns, "columns")
     value_name = None if is_blank(value) else column_names(value, "value")[0]
     how = None if is_blank(normalize) else str(normalize).strip().lower()
-    table = load_table(data, roles=settings.pop("roles", None), tz=settings.pop("tz", None),
-                       columns=list(dict.fromkeys(row_names + column_list + ([value_name] if value_name else []))))
+    needed = row_names + column_list + ([value_name] if value_name else [])
+    table = load_table(data, columns=list(dict.fromkeys(needed)), **_reading(settings))
     if is_blank(agg):
         agg_name = "count" if value_name is None else _default_aggregation(table, value_name)
     else:
@@ -103,7 +104,8 @@ def SEG_COMPARE(data: Any, by: Any, metric: Any, options: Any = None) -> Any:  #
 @formula(
     Param("values", "The column of values to put into bins, without its header, e.g. D2:D501 or Users[age].",
           TABLE_ARG),
-    Param("spec", 'Optional. "q4" (quartiles), "width:5" (5 equal bins), "edges:18,25,35", "month", "top:5". '
+    Param("spec", 'Optional. "q4" (quartiles), "width:10" (bins 10 wide), "equal:5" (5 equal bins), '
+          '"edges:18,25,35", "month", "top:5". '
           "Default: q4 for numbers, month for dates, the values themselves for text."),
 )
 def SEG_BINS(values: Any, spec: Any = None) -> Any:  # noqa: N802 - Excel name
@@ -126,7 +128,7 @@ def SEG_PROFILE(data: Any, options: Any = None) -> Any:  # noqa: N802 - Excel na
     error cells read as missing).
     """
     settings = parse_options(options).engine_kwargs(PROFILE_OPTIONS, "SEG_PROFILE")
-    return profile_rows(load_table(data, roles=settings.get("roles"), tz=settings.get("tz")))
+    return profile_rows(load_table(data, **_reading(settings)))
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -146,7 +148,7 @@ def bin_labels(values: list[object], spec: object = None) -> list[str]:
         raise XlsegError(f"the first value '{values[0]}' looks like a header; start the range one row lower")
     binning = parse_bins(spec) if spec is not None else None
     roles = {}
-    if binning is not None and binning.kind in ("quantile", "width", "edges"):
+    if binning is not None and binning.kind in NUMERIC_BINS:
         roles[BINS_COLUMN] = "metric"
     elif binning is not None and binning.kind == "period":
         roles[BINS_COLUMN] = "date"
@@ -225,8 +227,12 @@ def _one_metric(metric: Any) -> tuple[str, str | None]:
 
 def _load_for(data: Any, settings: dict[str, Any], columns: list[str]) -> Table:
     """Load only the needed columns once (roles applied), so the role of the metric is known."""
-    return load_table(data, roles=settings.pop("roles", None), tz=settings.pop("tz", None),
-                      columns=list(dict.fromkeys(columns)))
+    return load_table(data, columns=list(dict.fromkeys(columns)), **_reading(settings))
+
+
+def _reading(settings: dict[str, Any]) -> dict[str, Any]:
+    """Take the options that say how to read the range (roles, na, header_row, tz) out of ``settings``."""
+    return {key: settings.pop(key) for key in READING_OPTIONS if key in settings}
 
 
 def _default_aggregation(table: Table, column: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xlseg.errors import declare_role
 from xlseg.io.distinct import Distinct, distinct_values, sample_matches, text_series
 from xlseg.io.timestamps import ZONE, iso_valid, parse_iso, zone_note
 from xlseg.io.whitespace import squash_spaces
@@ -195,8 +196,7 @@ def order_question(
         return None
     row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(text_dates.mask)))[0])
     example = d.value[codes[row]]
-    how = (f"declare the order: roles={{'{name}': 'date:dmy'}} (day first) or 'date:mdy' (month first); "
-           f"in Excel roles={name}:date:dmy")
+    how = f"declare the order: {declare_role(name, 'date:dmy')} (day first) or date:mdy (month first)"
     if declared:
         return (f"'{name}' is a date column but '{example}' (data row {row + 1}) reads as day/month or "
                 f"month/day, and no value tells which; {how}")

@@ -64,9 +64,6 @@ COLORS = {
     "total_fill": "D9E1F2",
     "subtotal_fill": "EEF2F8",
     "bar": "5B9BD5",
-    "neg": "F8696B",
-    "neutral": "FFFFFF",
-    "pos": "63BE7B",
     "heat_low": "FFFFFF",
     "heat_high": "5B9BD5",
     "up": "C6EFCE",  # significantly above overall (fill)
@@ -168,17 +165,20 @@ class ConditionalFormat:
     """A conditional format over some columns of the block's body rows (subtotal/total rows excluded).
 
     Attributes:
-        kind: ``"color_scale"`` (2 colours low→high, or 3 colours low→mid→high with ``midpoint``) or
-            ``"data_bar"`` (one colour).
+        kind: ``"color_scale"`` (2 colours, lowest value → highest value) or ``"data_bar"`` (one colour,
+            bars from 0).
         columns: the names of the columns it covers; adjacent columns form one rectangle.
         colors: RRGGBB colours (see :data:`COLORS`).
-        midpoint: the number at which a 3-colour scale shows its middle colour (e.g. 0 for lift).
     """
 
     kind: Literal["color_scale", "data_bar"]
     columns: tuple[str, ...]
     colors: tuple[str, ...]
-    midpoint: float | None = None
+
+    def __post_init__(self) -> None:
+        wanted = 1 if self.kind == "data_bar" else 2
+        if len(self.colors) != wanted:
+            raise ValueError(f"a {self.kind} takes {wanted} colour(s), not {len(self.colors)}")
 
 
 @dataclass

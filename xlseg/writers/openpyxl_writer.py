@@ -110,20 +110,16 @@ def paint_block(ws: Worksheet, block: Block) -> None:
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
         ws.add_table(table)
     for cf in block.conditional:
-        rule = _rule(cf.kind, cf.colors, cf.midpoint)
+        rule = _rule(cf.kind, cf.colors)
         for r in block.conditional_ranges(cf):
             ws.conditional_formatting.add(_a1(*r), rule)
     if block.chart is not None:
         _add_chart(ws, block, block.chart)
 
 
-def _rule(kind: str, colors: Sequence[str], midpoint: float | None) -> object:
+def _rule(kind: str, colors: Sequence[str]) -> object:
     if kind == "data_bar":
         return DataBarRule(start_type="num", start_value=0, end_type="max", color=colors[0], showValue=True)
-    if len(colors) == 3:
-        mid_type, mid_value = ("num", midpoint) if midpoint is not None else ("percentile", 50)
-        return ColorScaleRule(start_type="min", start_color=colors[0], mid_type=mid_type, mid_value=mid_value,
-                              mid_color=colors[1], end_type="max", end_color=colors[2])
     return ColorScaleRule(start_type="min", start_color=colors[0], end_type="max", end_color=colors[1])
 
 

@@ -24,8 +24,6 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import Any
 
-from xlwings.utils import hex_to_rgb
-
 from xlseg.sheets.layout import COLORS, GENERAL, Block, CellValue, ConditionalFormat, SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
 
@@ -213,14 +211,6 @@ def _conditional(rng: Any, cf: ConditionalFormat) -> None:
     formats = rng.conditional_formats
     if cf.kind == "data_bar":
         formats.add_data_bar(colors[0], minimum=0, gradient=True, show_value=True)
-    elif len(colors) == 3 and cf.midpoint is not None:
-        # lowest value / a number / highest value, like the openpyxl writer's rule; the public
-        # add_color_scale() only takes one threshold type for all three stops, the engines take any
-        formats.impl.add_color_scale({
-            "colors": tuple(hex_to_rgb(c) for c in colors),
-            "threshold_types": ("lowest_value", "number", "highest_value"),
-            "thresholds": (None, cf.midpoint, None),
-        })
     else:
         formats.add_color_scale(colors)
 

@@ -15,6 +15,7 @@ from xlseg.sheets.layout import (
     COLORS,
     COUNT,
     GENERAL,
+    P_VALUE,
     Block,
     ChartSpec,
     Column,
@@ -27,8 +28,8 @@ from xlseg.sheets.present import (
     breakdown_caption,
     format_number,
     number_format,
+    p_format,
     segment_name,
-    shown_lift,
     split_stat,
 )
 from xlseg.sheets.textsafe import single_line
@@ -168,23 +169,23 @@ def breakdown_block(
     if caption:
         text = _users_caption(frame, by, body) if metric == "users" else breakdown_caption(
             frame, by, metric, number_format(metric, frame), confidence, body)
-    shown = _with_shown_lifts(frame)
-    rows = _rows(shown, kinds, muted)
-    _mark_significant(shown, rows, kinds, 1 - confidence)
+    rows = _rows(frame, kinds, muted)
+    _p_formats(frame, rows)
+    _mark_significant(frame, rows, kinds, 1 - confidence)
     return Block(title, columns, len(by), rows, text, _notes(names, confidence, min_size),
                  table_name, conditional, chart_spec)
 
 
-def _with_shown_lifts(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every lift column as the sheet shows it (see :func:`xlseg.sheets.present.shown_lift`)."""
+def _p_formats(frame: pd.DataFrame, rows: list[Row]) -> None:
+    """Give each p-value cell the decimals that show three significant digits (see :func:`p_format`)."""
     names = list(frame.columns)
-    lifts = [c for c in names if split_stat(c, names)[1] == "lift"]
-    if not lifts:
-        return frame
-    shown = frame.copy()
-    for name in lifts:
-        shown[name] = shown_lift(frame[name].to_numpy(dtype=float, na_value=np.nan))
-    return shown
+    for index, name in enumerate(names):
+        if split_stat(name, names)[1] != "p":
+            continue
+        for row, p in zip(rows, frame[name].to_numpy(dtype=float, na_value=np.nan), strict=True):
+            fmt = p_format(float(p))
+            if fmt != P_VALUE:
+                row.formats[index] = fmt
 
 
 def _mark_significant(frame: pd.DataFrame, rows: list[Row], kinds: Sequence[str], alpha: float) -> None:

@@ -42,8 +42,12 @@ MAX_EXACT_INTEGER = 10**15  # Excel keeps 15 significant digits; larger integers
 # Number formats (Excel codes, understood by LibreOffice too)
 COUNT = "#,##0"
 PERCENT = "0.0%"
-LIFT = '+0.0%;-0.0%;0.0%'  # the sheet holds 0 for lifts that round to 0.0% (present.shown_lift)
+#: Lift: the cell holds the exact lift; only its display rounds. A lift under half a display unit (0.05%)
+#: shows a plain "0.0%" (not "+0.0%" or "-0.0%"); the zero section is a literal so no sign can appear.
+LIFT = '[>=0.0005]+0.0%;[<=-0.0005]-0.0%;"0.0%"'
+#: p-values: "<0.001", else three significant digits (present.p_format gives each cell its decimals).
 P_VALUE = '[<0.001]"<0.001";0.000'
+CODE = "0"  # years and code-like integers: no thousands separator
 DATE = "yyyy-mm-dd"
 GENERAL = "General"
 TEXT = "@"

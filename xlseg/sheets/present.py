@@ -8,16 +8,20 @@ Knows the engine's column naming (``"<col> <agg>"``, ``… lo``/``hi``/``lift``/
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from xlseg.sheets.layout import COUNT, DATE, GENERAL, LIFT, P_VALUE, PERCENT
+from xlseg.sheets.layout import CODE, COUNT, DATE, GENERAL, LIFT, P_VALUE, PERCENT
 
 STAT_SUFFIXES = ("lo", "hi", "lift", "p")
 LIFT_HALF_UNIT = 0.0005  # half of the 0.1% step the LIFT format shows
 _COUNT_AGGS = ("count", "nunique")
+_ORDER_AGGS = ("min", "max", "median", "mean")  # and p1…p99: figures in the column's own units
+_CODE_NAME = re.compile(r"(^|[^a-z])(year|yr|jahr|code|zip|postcode|plz|id)([^a-z]|$)", re.IGNORECASE)
+YEARS = (1000, 2999)
 
 
 def split_stat(name: str, columns: Sequence[str]) -> tuple[str, str | None]:
@@ -64,7 +68,29 @@ def number_format(name: str, frame: pd.DataFrame) -> str:
         return COUNT
     if not pd.api.types.is_numeric_dtype(series.dtype):
         return GENERAL
-    return decimals_format(series.to_numpy(dtype=float, na_value=np.nan))
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    if _code_like(base, agg, values):
+        return CODE if _whole(values) else "0.0"
+    return decimals_format(values)
+
+
+def _whole(values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    return bool(np.all(finite == np.round(finite)))
+
+
+def _code_like(metric: str, agg: str, values: np.ndarray) -> bool:
+    """Figures in the units of a year or code column (its min, max, median, percentiles or mean), which
+    read wrong with a thousands separator ("2,019"): every value between 1000 and 2999 (years), or the
+    column is named like a year, code or id (``birth_year``, ``zip``, ``store id``)."""
+    if agg not in _ORDER_AGGS and not re.fullmatch(r"p\d{1,2}", agg):
+        return False
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return False
+    column = metric.rpartition(" ")[0]
+    years = bool(np.all((finite >= YEARS[0]) & (finite <= YEARS[1])))
+    return years or (bool(_CODE_NAME.search(column)) and _whole(values))
 
 
 def decimals_format(values: np.ndarray) -> str:
@@ -93,23 +119,25 @@ def format_number(value: float, fmt: str) -> str:
     if fmt == LIFT:
         return "0.0%" if abs(value) < LIFT_HALF_UNIT else f"{value:+.1%}"
     if fmt == P_VALUE:
-        return "<0.001" if value < 0.001 else f"{value:.3f}"
-    if fmt == COUNT:
-        return f"{value:,.0f}"
+        return "<0.001" if value < 0.001 else f"{value:.{p_decimals(value)}f}"
     decimals = fmt.rpartition(".")[2].count("0") if "." in fmt else 0
-    return f"{value:,.{decimals}f}"
+    separator = "," if "#,##" in fmt else ""
+    return f"{value:{separator}.{decimals}f}"
 
 
-def shown_lift(values: np.ndarray) -> np.ndarray:
-    """Lift values as a result sheet holds them: those that would show as "+0.0%" or "-0.0%" become 0.
+def p_decimals(p: float) -> int:
+    """Decimals that show ``p`` (at least 0.001) with three significant digits: 0.497, 0.0497, 0.00497."""
+    if not math.isfinite(p) or p >= 0.1:
+        return 3
+    return 4 if p >= 0.01 else 5
 
-    An Excel format picks its section by the sign of the unrounded value, so a lift of -0.0001 (often
-    float noise of a segment at exactly the overall value) would read "-0.0%". Only |lift| below half a
-    display unit is changed, so every cell still shows the engine's value rounded to 0.1%; the numbers
-    :func:`xlseg.breakdown` returns are left as they are.
-    """
-    values = np.asarray(values, dtype=float)
-    return np.where(np.abs(values) < LIFT_HALF_UNIT, 0.0, values)
+
+def p_format(p: float) -> str:
+    """The number format of one p-value cell: "<0.001" below 0.001, else three significant digits, so a p
+    of 0.0497 (significant at 5%) never shows as "0.050"."""
+    if not math.isfinite(p) or p < 0.001:
+        return P_VALUE
+    return "0." + "0" * p_decimals(p)
 
 
 def segment_name(labels: Sequence[object]) -> str:

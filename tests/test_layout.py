@@ -111,7 +111,7 @@ def test_caption_is_written_from_the_numbers(users):
     caption = breakdown_block(frame, ["plan"]).caption
     pro = frame[frame["plan"] == "Pro"].iloc[0]
     ratio = pro["converted rate lift"] + 1
-    assert caption.startswith("Pro users: converted rate")
+    assert caption.startswith("plan = Pro: converted rate")
     assert f"{pro['converted rate']:.1%}" in caption and f"n={int(pro['users']):,}" in caption
     assert f"{ratio:.1f}×" in caption or f"{ratio:.2f}×" in caption
     assert f"95% CI {pro['converted rate lo']:.1%}–{pro['converted rate hi']:.1%}" in caption

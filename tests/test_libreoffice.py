@@ -117,7 +117,7 @@ def test_libreoffice_keeps_labels_as_text_cells(converted):
     book = load_workbook(converted["xlsx"] / "hostile.xlsx")
     ws = book.worksheets[1]
     cells = [c for row in ws.iter_rows() for c in row if c.value in HOSTILE]
-    assert sorted(c.value for c in cells) == sorted(HOSTILE)
+    assert sorted({c.value for c in cells}) == sorted(HOSTILE)  # in the table and in the chart data
     assert all(c.data_type == "s" for c in cells), [(c.value, c.data_type) for c in cells]
 
 

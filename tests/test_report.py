@@ -69,7 +69,7 @@ def test_number_formats_and_charts(auto):
     assert formats["users"] == "#,##0" and formats["share"] == "0.0%" and formats["converted rate"] == "0.0%"
     assert formats["converted rate lift"] == '[>=0.0005]+0.0%;[<=-0.0005]-0.0%;"0.0%"'
     assert len(ws._charts) == 1
-    assert ws.cell(4, 1).value.startswith("Pro users: converted rate")  # the caption under the title
+    assert ws.cell(4, 1).value.startswith("plan = Pro: converted rate")  # the caption under the title
 
 
 def test_crosstab_sheet_matches_the_engine(auto, users):

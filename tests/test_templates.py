@@ -155,7 +155,7 @@ def test_template_file_untouched_and_names_valid(filled, demo):
     assert [s.name for s in demo.sheets] == filled["names_before"]  # the report's layouts are not changed
     book = load_workbook(filled["path"])
     tables = [name for ws in book.worksheets for name in ws.tables]
-    assert sorted(tables) == sorted(["data_set", "contents", "columns", "geography", "device_plan"])
+    assert sorted(tables) == sorted(["data_set", "findings", "contents", "columns", "geography", "device_plan"])
     assert all(is_valid_table_name(t) for t in tables) and len({t.casefold() for t in tables}) == len(tables)
     assert all(is_valid_sheet_name(n) for n in book.sheetnames)
     with zipfile.ZipFile(filled["path"]) as package:

@@ -154,7 +154,8 @@ class Row:
     ``tones`` marks single cells by column index: "up" (significantly above the overall value) or "down"
     (significantly below); writers fill them green or red. Decided from the numbers by the builder, so
     they are static fills, not conditional formats. ``formats`` overrides the column's number format for
-    single cells (column index → format), e.g. in a table of mixed facts.
+    single cells (column index → format), e.g. in a table of mixed facts. ``links`` makes single cells
+    hyperlinks to another sheet of the workbook (column index → sheet name; the link goes to its A1).
     """
 
     values: tuple[CellValue, ...]
@@ -162,6 +163,7 @@ class Row:
     muted: bool = False
     tones: dict[int, str] = field(default_factory=dict)
     formats: dict[int, str] = field(default_factory=dict)
+    links: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -186,11 +188,37 @@ class ConditionalFormat:
 
 
 @dataclass
+class ChartData:
+    """What a chart with uncertainty plots, as a small visible table under the block's notes ("Chart data"):
+    per segment the value, the overall value (drawn as a line) and the interval below and above the value
+    (``value − lo``, ``hi − value``: what Excel's custom error bars take). Value and overall sit side by side,
+    so one range gives both series (xlwings' chart API takes one source range).
+
+    ``rows`` hold one tuple per body row: the stub labels, then value, overall, minus and plus.
+    """
+
+    stub_names: tuple[str, ...]
+    value_name: str
+    rows: list[tuple[CellValue, ...]]
+    number_format: str = GENERAL
+    title: str = "Chart data: the value, the overall value (the line) and the 95% interval below / above the value"
+    overall: str = "overall"
+    minus: str = "interval −"
+    plus: str = "interval +"
+
+    @property
+    def names(self) -> list[str]:
+        """The header of the chart data table."""
+        return [*self.stub_names, self.value_name, self.overall, self.minus, self.plus]
+
+
+@dataclass
 class ChartSpec:
     """A native chart beside the block's table, plotting one column over the body rows.
 
     Attributes:
-        kind: ``"bar"`` (horizontal bars, categories top to bottom in table order) or ``"column"``.
+        kind: ``"column"`` (vertical bars, categories left to right in table order), ``"line"`` (a date
+            dimension: periods left to right) or ``"bar"`` (horizontal bars, no interval or reference line).
         title: chart title.
         value_column: the name of the plotted column; the stub columns are the categories.
         number_format: the format of the value axis and data labels.
@@ -200,9 +228,13 @@ class ChartSpec:
         axis_from_zero: the value axis starts at 0. Bar lengths then compare honestly; a spreadsheet's
             automatic axis may start just under the smallest bar and make 4.7% look half of 5.2%. Off
             when a value is negative.
+        axis_step: the distance between value axis labels (about five labels, 1/2/5 steps), so the labels
+            never run together; None lets the spreadsheet choose.
+        data: the interval and overall value (see :class:`ChartData`): error bars from ``minus``/``plus``
+            and a reference line at the overall value. None: a plain chart.
     """
 
-    kind: Literal["bar", "column"]
+    kind: Literal["bar", "column", "line"]
     title: str
     value_column: str
     number_format: str = GENERAL
@@ -210,6 +242,8 @@ class ChartSpec:
     height_pt: float = 220.0
     placement: Literal["right", "below"] = "right"
     axis_from_zero: bool = True
+    axis_step: float | None = None
+    data: ChartData | None = None
 
     @property
     def rows_spanned(self) -> int:
@@ -217,12 +251,27 @@ class ChartSpec:
         return math.ceil(self.height_pt / 15.0)
 
 
+def axis_step(low: float, high: float, labels: int = 5) -> float | None:
+    """A 1/2/5 × 10^k distance between value axis labels giving at most about ``labels`` labels over
+    ``low``…``high`` (None when the range is empty or not finite)."""
+    span = high - low
+    if not (math.isfinite(span) and span > 0):
+        return None
+    raw = span / labels
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power
+
+
 @dataclass
 class Cell:
     """One painted cell: 1-based ``row``/``col``, its value, what it is (``part``) and its number format.
 
     ``emphasis`` is "" or the row's kind/state: "subtotal", "total" or "muted". ``tone`` is "" or "up" /
-    "down" (a significant difference, filled green / red).
+    "down" (a significant difference, filled green / red). ``link`` is "" or the name of the sheet the cell
+    links to (its A1).
     """
 
     row: int
@@ -232,6 +281,7 @@ class Cell:
     number_format: str = GENERAL
     emphasis: str = ""
     tone: str = ""
+    link: str = ""
 
 
 @dataclass
@@ -358,13 +408,46 @@ class Block:
                 out.append((column.spanner, (row, c, row, c)))
         return out
 
+    @property
+    def chart_data_top(self) -> int | None:
+        """The title row of the chart data table (one empty row under the notes), or None without one."""
+        if self.chart is None or self.chart.data is None or not self.rows:
+            return None
+        return self.last_table_row + len(self.notes) + 2
+
+    def _chart_data_end(self) -> int:
+        """The last row of the chart data table (the notes' last row without one)."""
+        top = self.chart_data_top
+        data = self.chart.data if self.chart is not None else None
+        if top is None or data is None:
+            return self.last_table_row + len(self.notes)
+        return top + 1 + len(data.rows)
+
+    def chart_data_ranges(self) -> dict[str, Range] | None:
+        """Ranges of the chart data table: ``"categories"`` (the labels), ``"series"`` (value and overall with
+        their header: both series at once), ``"value"``/``"overall"`` (each with its header), ``"minus"`` and
+        ``"plus"`` (the error bar amounts, body only)."""
+        top = self.chart_data_top
+        if top is None or self.chart is None or self.chart.data is None:
+            return None
+        data = self.chart.data
+        header, first, last = top + 1, top + 2, top + 1 + len(data.rows)
+        col = {name: self.left + i for i, name in enumerate(data.names)}
+        stub_last = self.left + max(len(data.stub_names), 1) - 1
+        return {"categories": (first, self.left, last, stub_last),
+                "series": (header, col[data.value_name], last, col[data.overall]),
+                "value": (header, col[data.value_name], last, col[data.value_name]),
+                "overall": (header, col[data.overall], last, col[data.overall]),
+                "minus": (first, col[data.minus], last, col[data.minus]),
+                "plus": (first, col[data.plus], last, col[data.plus])}
+
     def chart_anchor(self) -> tuple[int, int] | None:
         """The top-left cell of the chart: right of the table (one empty column between, level with the
-        header) or below it (one empty row under the notes)."""
+        header) or below it (one empty row under the notes and the chart data)."""
         if self.chart is None:
             return None
         if self.chart.placement == "below":
-            return (self.last_table_row + len(self.notes) + 2, self.left)
+            return (self._chart_data_end() + 2, self.left)
         return (self.header_row, self.left + self.width + 1)
 
     def chart_ranges(self) -> tuple[Range, Range] | None:
@@ -374,6 +457,9 @@ class Block:
         """
         if self.chart is None:
             return None
+        data = self.chart_data_ranges()
+        if data is not None:
+            return data["categories"], data["value"]
         runs = self.body_row_runs()
         if len(runs) != 1:
             return None
@@ -384,8 +470,8 @@ class Block:
 
     @property
     def bottom(self) -> int:
-        """The last row the block uses (table, notes or chart, whichever reaches lower)."""
-        end = self.last_table_row + len(self.notes)
+        """The last row the block uses (table, notes, chart data or chart, whichever reaches lower)."""
+        end = self._chart_data_end()
         anchor = self.chart_anchor()
         if self.chart is not None and anchor is not None:
             end = max(end, anchor[0] + self.chart.rows_spanned)
@@ -410,10 +496,21 @@ class Block:
                     part: Part = "label" if i < self.stub else "value"
                     fmt = GENERAL if part == "label" else row.formats.get(i, column.number_format)
                     yield Cell(self.first_body_row + j, self.left + i, value, part, fmt, emphasis,
-                               row.tones.get(i, ""))
+                               row.tones.get(i, ""), row.links.get(i, ""))
         note_row = self.last_table_row + 1 if self.columns else self.header_row
         for k, note in enumerate(self.notes):
             yield Cell(note_row + k, self.left, note, "note")
+        top = self.chart_data_top
+        if top is not None and self.chart is not None and self.chart.data is not None:
+            data = self.chart.data
+            yield Cell(top, self.left, data.title, "note")
+            stub = len(data.stub_names)
+            for i, name in enumerate(data.names):
+                yield Cell(top + 1, self.left + i, name, "header")
+            for j, values in enumerate(data.rows):
+                for i, value in enumerate(values):
+                    what: Part = "label" if i < stub else "value"
+                    yield Cell(top + 2 + j, self.left + i, value, what, GENERAL if i < stub else data.number_format)
 
 
 @dataclass
@@ -513,10 +610,21 @@ def assign_names(sheets: Sequence[SheetLayout], names: object | None = None) -> 
     from xlseg.sheets.names import NameBook
 
     book = names if isinstance(names, NameBook) else NameBook()
+    renamed: dict[str, str] = {}
     for sheet in sheets:
-        sheet.name = book.sheet(sheet.name)
+        old, sheet.name = sheet.name, book.sheet(sheet.name)
+        renamed.setdefault(old, sheet.name)
         for block in sheet.blocks:
             if block.table_name is not None:
                 block.table_name = book.table(block.table_name)
+    for sheet in sheets:  # links follow the sheets they point at
+        for block in sheet.blocks:
+            for row in block.rows:
+                row.links = {i: renamed.get(target, target) for i, target in row.links.items()}
+
+
+def link_location(sheet_name: str) -> str:
+    """The in-workbook address of a sheet's A1 for a hyperlink: ``'My sheet'!A1``."""
+    return "'" + sheet_name.replace("'", "''") + "'!A1"
 
 

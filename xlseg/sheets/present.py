@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -140,9 +141,106 @@ def p_format(p: float) -> str:
     return "0." + "0" * p_decimals(p)
 
 
-def segment_name(labels: Sequence[object]) -> str:
-    """A segment's labels joined for a sentence: ``"India / Mobile"``."""
-    return " / ".join(str(v) for v in labels)
+_BIN_LABEL = re.compile(r"^(<|≥|>|\d|-\d|\.\d).*([–+]|\d)$|^\d{4}-\d{2}(-\d{2})?$|^\d{4}(-Q\d|-W\d{2})$")
+
+
+def segment_name(labels: Sequence[object], by: Sequence[str] | None = None) -> str:
+    """A segment as a phrase that reads as a sentence for any label.
+
+    With the dimension names: ``"Cylinders = 8"``, ``"device = Mobile, plan = Pro"``; a bin or period label
+    follows its column without "=" (``"age 18–<25"``, ``"signup 2024-03"``). Without them: the labels
+    joined, ``"India / Mobile"``.
+    """
+    if by is None:
+        return " / ".join(str(v) for v in labels)
+    parts = []
+    for column, label in zip(by, labels, strict=True):
+        text = str(label)
+        parts.append(f"{column} {text}" if _BIN_LABEL.match(text) and not text.isdigit() else f"{column} = {text}")
+    return ", ".join(parts)
+
+
+@dataclass
+class Finding:
+    """One significant difference of a segment from the overall value, as a sentence.
+
+    ``strength`` is how far the segment's value is from the overall value as a ratio, in either direction:
+    ``|ln(value / overall)|`` (×2 and ×0.5 are equally strong); ``p`` breaks ties (smaller first).
+    """
+
+    sentence: str
+    strength: float
+    p: float
+    metric: str = ""
+    sheet: str = ""
+
+    @property
+    def rank_key(self) -> tuple[float, float]:
+        """Sort key: strongest first, then the smaller p."""
+        return (-self.strength, self.p)
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}×" if ratio >= 1.95 or ratio < 0.05 else f"{ratio:.2f}×"
+
+
+def _p_text(p: float) -> str:
+    return f"p{format_number(p, P_VALUE)}" if p < 0.001 else f"p={format_number(p, P_VALUE)}"
+
+
+def _rows_of(frame: pd.DataFrame, body: np.ndarray | None) -> np.ndarray:
+    rows = np.ones(len(frame), dtype=bool) if body is None else body.copy()
+    if body is None:
+        rows[-1] = False
+    return rows
+
+
+def _values_behind(frame: pd.DataFrame, n: Sequence[float] | np.ndarray | None) -> np.ndarray:
+    """Values behind each row's figure: ``n`` (non-missing values of the metric's column) or the users."""
+    return np.asarray(n if n is not None else frame["users"].to_numpy(dtype=float), dtype=float)
+
+
+def findings(
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    metric: str,
+    fmt: str,
+    confidence: float = 0.95,
+    body: np.ndarray | None = None,
+    n: Sequence[float] | np.ndarray | None = None,
+) -> list[Finding]:
+    """Every segment whose ``metric`` differs significantly from the overall value, strongest first.
+
+    Significant: the adjusted p (``"<metric> p"``) below ``1 - confidence`` and not a low-n row. Each finding
+    is a sentence such as "device = Mobile: converted rate 6.2%, 1.24× the overall 5.0% (95% CI 5.3%–7.1%,
+    n=2,731, p<0.001)." where ``n`` counts the values behind the figure (non-missing values of the column;
+    default: the segment's users). Empty without lift and p columns.
+    """
+    lift_col, p_col = f"{metric} lift", f"{metric} p"
+    if metric not in frame.columns or lift_col not in frame.columns or p_col not in frame.columns:
+        return []
+    rows = _rows_of(frame, body)
+    overall = float(frame[metric].iloc[-1])
+    values = frame[metric].to_numpy(dtype=float, na_value=np.nan)
+    p = frame[p_col].to_numpy(dtype=float, na_value=np.nan)
+    lift = frame[lift_col].to_numpy(dtype=float, na_value=np.nan)
+    counts = _values_behind(frame, n)
+    significant = rows & (p < 1 - confidence) & np.isfinite(lift) & (lift > -1)
+    if "low_n" in frame.columns:
+        significant &= ~frame["low_n"].to_numpy(dtype=bool)
+    level = f"{confidence:.0%}"
+    out = []
+    for index in np.flatnonzero(significant):
+        detail = [f"n={int(counts[index]):,}", _p_text(p[index])]
+        lo_col, hi_col = f"{metric} lo", f"{metric} hi"
+        if lo_col in frame.columns and hi_col in frame.columns:
+            lo, hi = float(frame[lo_col].iloc[index]), float(frame[hi_col].iloc[index])
+            detail.insert(0, f"{level} CI {format_number(lo, fmt)}–{format_number(hi, fmt)}")
+        name = segment_name(frame.loc[frame.index[index], list(by)].tolist(), by)
+        sentence = (f"{name}: {metric} {format_number(values[index], fmt)}, {_times(lift[index] + 1)} the overall"
+                    f" {format_number(overall, fmt)} ({', '.join(detail)}).")
+        out.append(Finding(sentence, abs(math.log1p(lift[index])), float(p[index]), metric))
+    return sorted(out, key=lambda f: f.rank_key)
 
 
 def breakdown_caption(
@@ -152,56 +250,49 @@ def breakdown_caption(
     fmt: str,
     confidence: float = 0.95,
     body: np.ndarray | None = None,
+    n: Sequence[float] | np.ndarray | None = None,
+    min_size: int | None = None,
 ) -> str | None:
     """One sentence from the numbers about ``metric`` (an output column of a breakdown).
 
-    With lift and p columns: the segment with the largest significant difference (adjusted p below
-    ``1 - confidence``, low-n segments excluded), e.g. "Mobile users: converted rate 6.2%, 1.24× the
-    overall 5.0% (95% CI 5.3%–7.1%, n=2,731, p<0.001)." — or a sentence saying no segment differs.
-    Without them: which segment has the highest value. ``body`` marks the segment rows (default: all
-    but the last, the totals row).
+    With lift and p columns: the strongest finding (see :func:`findings`), or — only when no shown segment
+    differs — a sentence saying so, which also says when significant segments were left out for having
+    fewer than ``min_size`` users. Without them: which segment has the highest value. ``body`` marks the
+    segment rows (default: all but the last, the totals row); ``n`` the values behind each row's figure.
     """
     if metric not in frame.columns or len(frame) < 2:
         return None
-    rows = np.ones(len(frame), dtype=bool) if body is None else body.copy()
-    if body is None:
-        rows[-1] = False
+    rows = _rows_of(frame, body)
     overall = float(frame[metric].iloc[-1])
     values = frame[metric].to_numpy(dtype=float, na_value=np.nan)
     level = f"{confidence:.0%}"
     lift_col, p_col = f"{metric} lift", f"{metric} p"
     if lift_col in frame.columns and p_col in frame.columns:
-        alpha = 1 - confidence
+        found = findings(frame, by, metric, fmt, confidence, body, n)
+        if found:
+            return found[0].sentence
         p = frame[p_col].to_numpy(dtype=float, na_value=np.nan)
-        lift = frame[lift_col].to_numpy(dtype=float, na_value=np.nan)
-        candidates = rows & (p < alpha) & np.isfinite(lift)
-        if "low_n" in frame.columns:
-            candidates &= ~frame["low_n"].to_numpy(dtype=bool)
-        if not candidates.any():
+        small = rows & (p < 1 - confidence)
+        small &= frame["low_n"].to_numpy(dtype=bool) if "low_n" in frame.columns else False
+        k = int(small.sum())
+        if k:
+            size = f"≥ {min_size:,} users" if min_size is not None else "enough users"
             return (
-                f"No segment's {metric} differs from the overall {format_number(overall, fmt)} at the {level}"
-                " level (each segment vs the rest, Benjamini–Hochberg adjusted)."
+                f"No segment with {size} has a {metric} that differs from the overall {format_number(overall, fmt)}"
+                f" at the {level} level; {k} smaller {'one does' if k == 1 else 'ones do'} (grey rows, too few"
+                " users to trust)."
             )
-        index = int(np.flatnonzero(candidates)[np.argmax(np.abs(lift[candidates]))])
-        ratio = lift[index] + 1
-        times = f"{ratio:.1f}×" if ratio >= 1.95 or ratio < 0.05 else f"{ratio:.2f}×"
-        detail = [f"n={int(frame['users'].iloc[index]):,}", f"p{format_number(p[index], P_VALUE)}"
-                  if p[index] < 0.001 else f"p={format_number(p[index], P_VALUE)}"]
-        lo_col, hi_col = f"{metric} lo", f"{metric} hi"
-        if lo_col in frame.columns and hi_col in frame.columns:
-            lo, hi = float(frame[lo_col].iloc[index]), float(frame[hi_col].iloc[index])
-            detail.insert(0, f"{level} CI {format_number(lo, fmt)}–{format_number(hi, fmt)}")
-        name = segment_name(frame.loc[frame.index[index], list(by)])
         return (
-            f"{name} users: {metric} {format_number(values[index], fmt)}, {times} the overall"
-            f" {format_number(overall, fmt)} ({', '.join(detail)})."
+            f"No segment's {metric} differs from the overall {format_number(overall, fmt)} at the {level}"
+            " level (each segment vs the rest, Benjamini–Hochberg adjusted)."
         )
     segment_values = np.where(rows, values, np.nan)
     if not np.isfinite(segment_values).any():
         return None
     index = int(np.nanargmax(segment_values))
-    name = segment_name(frame.loc[frame.index[index], list(by)])
+    name = segment_name(frame.loc[frame.index[index], list(by)].tolist(), by)
+    counts = _values_behind(frame, n)
     return (
-        f"Highest {metric}: {name} ({format_number(values[index], fmt)}, n={int(frame['users'].iloc[index]):,});"
+        f"Highest {metric}: {name} ({format_number(values[index], fmt)}, n={int(counts[index]):,});"
         f" overall {format_number(overall, fmt)}."
     )

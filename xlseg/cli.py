@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--template", metavar="PATH", help="a styled .xlsx template to fill (read, never modified)")
     rep.add_argument("--sheet", metavar="NAME", help="the sheet to read from an Excel INPUT (default: the first)")
     rep.add_argument("--title", metavar="TEXT", help="the report title")
+    rep.add_argument("--main", metavar="COL:AGG",
+                     help="the headline metric of charts and captions (one of the metrics, e.g. revenue:mean)")
 
     demo = commands.add_parser(
         "demo", help="write the report of a built-in demo user table (no input file needed)",
@@ -172,7 +174,7 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     metrics = "; ".join(args.metric) if args.metric else None
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
-                    title=args.title, progress=log)
+                    title=args.title, main=args.main, progress=log)
     return _write(result, args, log)
 
 

@@ -34,7 +34,7 @@ from xlseg.spec import whole_number
 #: Option keys, what their values are, and how to explain them in one line.
 BOOL_KEYS = ("intervals", "compare", "subtotals", "ascending", "totals")
 NUMBER_KEYS = ("min_size", "confidence")
-TEXT_KEYS = ("sort", "normalize", "agg", "value", "title")
+TEXT_KEYS = ("sort", "normalize", "agg", "value", "title", "main")
 PER_COLUMN_KEYS = ("bins", "roles")  # column:value, repeatable
 LIST_KEYS = ("by", "metrics", "crosstab")  # repeatable, kept in order (config sheet)
 ALL_KEYS = (*BOOL_KEYS, *NUMBER_KEYS, *TEXT_KEYS, *PER_COLUMN_KEYS, "top", *LIST_KEYS)

@@ -15,7 +15,8 @@ Rules it keeps:
 * Labels are written as text (see :mod:`xlseg.writers.xlwings_writer`).
 * Settings come from an optional sheet named ``xlseg`` with key/value rows (see :mod:`xlseg.excel.args`):
   ``by`` (repeatable), ``metrics``, ``crosstab`` (repeatable), ``bins``, ``top``, ``min_size``,
-  ``confidence``, ``roles``, ``title``. Without it, the report chooses breakdowns from the column roles.
+  ``confidence``, ``roles``, ``title``, ``main`` (the headline metric, ``revenue:mean``). Without it, the
+  report chooses breakdowns from the column roles.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 CONFIG_SHEET = "xlseg"
 MARK_PREFIX = "xlseg_"
 #: Settings the xlseg sheet may hold (the keys of :func:`xlseg.reporting.report` the macro passes on).
-MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title")
+MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title", "main")
 _sub = getattr(xw, "sub", xw.script)  # xlwings Server's decorators have no ``sub``
 
 

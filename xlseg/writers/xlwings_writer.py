@@ -22,7 +22,7 @@ horizontal bar charts, and the interval's error bars except in desktop Excel on 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -50,11 +50,14 @@ def excel_value(value: CellValue) -> object:
     return value
 
 
-def add_sheets(book: Any, layouts: Sequence[SheetLayout], *, after: Any) -> list[Any]:
+def add_sheets(book: Any, layouts: Sequence[SheetLayout], *, after: Any,
+               on_sheet: Callable[[Any, int], None] | None = None) -> list[Any]:
     """Add one new sheet per layout after the sheet ``after`` and paint it; return the new sheets.
 
     Sheet and table names are made valid and unique against everything already in ``book`` (sheets,
-    Excel tables, defined names), so no existing sheet is ever written to.
+    Excel tables, defined names), so no existing sheet is ever written to. ``on_sheet(sheet, n)`` is called
+    for the n-th new sheet (from 1) as soon as it exists, before it is painted — the macro marks it there,
+    so a failure while painting leaves only sheets it will recognise and replace on the next run.
     """
     taken_tables = [t.name for s in book.sheets for t in s.tables] + [_plain_name(n.name) for n in book.names]
     assign_names(layouts, NameBook(sheets=[s.name for s in book.sheets], tables=taken_tables))
@@ -62,6 +65,8 @@ def add_sheets(book: Any, layouts: Sequence[SheetLayout], *, after: Any) -> list
     previous = after
     for layout in layouts:
         sheet = book.sheets.add(name=layout.name, after=previous)
+        if on_sheet is not None:
+            on_sheet(sheet, len(sheets) + 1)
         paint_sheet(sheet, layout)
         sheets.append(sheet)
         previous = sheet

@@ -108,7 +108,7 @@ def expected_figures(rows: int) -> pd.DataFrame:
 
 def pivot_figures(path: Path) -> pd.DataFrame:
     """The user scripts' workbook: the pivot table without its "All" margins."""
-    table = pd.read_excel(path, index_col=[0, 1])
+    table = pd.read_excel(path, index_col=[0, 1], engine="openpyxl")
     table = table.drop(index="All", level=0, errors="ignore")
     return table.rename(columns={"user_id": "users"})[["users", "session_length", "converted", "revenue"]]
 

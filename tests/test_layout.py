@@ -166,3 +166,14 @@ def test_wrapped_lines_estimate():
     assert wrapped_lines("users", 10) == 1
     assert wrapped_lines("session_length mean lift", 12) == 3
     assert wrapped_lines("x" * 30, 11) == math.ceil(30 / 10)
+
+
+def test_a_conditional_format_takes_exactly_its_colours():
+    """The 3-colour scale no layout used is gone; a layout asking for one is refused, not half painted."""
+    from xlseg.sheets.layout import ConditionalFormat
+
+    assert ConditionalFormat("color_scale", ("a",), ("FFFFFF", "5B9BD5")).colors == ("FFFFFF", "5B9BD5")
+    with pytest.raises(ValueError, match="takes 2 colour"):
+        ConditionalFormat("color_scale", ("a",), ("F8696B", "FFFFFF", "63BE7B"))
+    with pytest.raises(ValueError, match="takes 1 colour"):
+        ConditionalFormat("data_bar", ("a",), ("5B9BD5", "FFFFFF"))

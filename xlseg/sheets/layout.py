@@ -557,6 +557,12 @@ class SheetLayout:
                 widths[c] = max(widths.get(c, 0.0), column.width)
         self.widths = widths
         self.heights = {b.header_row: header_height(b.columns) for b in self.blocks if b.columns}
+        for block in self.blocks:  # the chart data header wraps in the table's column widths
+            top = block.chart_data_top
+            if top is not None and block.chart is not None and block.chart.data is not None:
+                names = block.chart.data.names
+                self.heights[top + 1] = header_height(
+                    [Column(name, width=widths.get(block.left + i, 12.0)) for i, name in enumerate(names)])
         tables = [b for b in self.blocks if b.columns]
         if len(tables) == 1 and self.freeze is None and self.kind != "summary":
             block = tables[0]

@@ -91,9 +91,14 @@ def test_breakdown_block_formats_rows_and_geometry(device):
     assert values[(block.first_body_row, 2)] == int(device["users"].iloc[0])
     # the Excel table ends above the grand total, so =SUM(table[users]) counts every user once
     assert block.table_range() == (block.header_row, 1, block.first_body_row + 2, len(device.columns))
+    # the chart plots its chart data table (under the notes): the same labels and values as the table body
     cats, vals = block.chart_ranges()
-    assert cats == (block.first_body_row, 1, block.first_body_row + 2, 1)
-    assert vals[1] == vals[3] == block.column_index("converted rate")
+    top = block.chart_data_top
+    assert top == block.last_table_row + len(block.notes) + 2
+    assert cats == (top + 2, 1, top + 4, 1) and vals == (top + 1, 2, top + 4, 2)
+    assert [values[(r, 1)] for r in range(top + 2, top + 5)] == device["device"].iloc[:3].tolist()
+    assert [values[(r, 2)] for r in range(top + 2, top + 5)] == device["converted rate"].iloc[:3].tolist()
+    assert values[(top + 1, 2)] == "converted rate"
 
 
 def test_significant_lift_cells_are_toned(device):

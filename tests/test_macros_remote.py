@@ -168,12 +168,15 @@ def test_running_on_a_result_sheet_is_refused():
     assert "xlseg result sheet" in alerts(book.impl.json()["actions"])[0]
 
 
-class _FailsWhilePainting(SheetLayout):
+def _fails_while_painting(name):
     """A layout whose cells cannot be produced: painting it fails halfway, as a busy Excel would."""
 
-    def cells(self):
-        yield from list(super().cells())[:1]
-        raise RuntimeError("Excel is busy")
+    class FailsWhilePainting(SheetLayout):
+        def cells(self):
+            yield from list(super().cells())[:1]
+            raise RuntimeError("Excel is busy")
+
+    return FailsWhilePainting(name, "t")
 
 
 def _layout(name):
@@ -184,7 +187,7 @@ def test_a_run_that_fails_halfway_leaves_only_marked_sheets_the_next_run_replace
     data = remote_book_json({"Data": users_rows(60), "Notes": [["mine"]]})
     book = xw.Book(json=data)
     with pytest.raises(RuntimeError, match="busy"):
-        write_results(book, book.sheets["Data"], [_layout("first"), _FailsWhilePainting("second", "t"),
+        write_results(book, book.sheets["Data"], [_layout("first"), _fails_while_painting("second"),
                                                   _layout("third")])
     after_failure = [s["name"] for s in data["sheets"]]
     assert after_failure == ["Data", "first", "second", "Notes"]  # the third was never created

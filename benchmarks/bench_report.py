@@ -1,10 +1,15 @@
-"""Question 2: end to end, .xlsx in → report .xlsx out, against the script a user writes today.
+"""Question 2: end to end, .xlsx in → report .xlsx out, against the scripts a user writes today.
 
-Both sides run as a fresh ``python`` subprocess, so interpreter start-up and imports count:
+Every side runs as a fresh ``python`` subprocess, so interpreter start-up and imports count:
 
-- the user's script: ``pd.read_excel`` (pandas' default engine, openpyxl) + ``pd.pivot_table(margins=True)``
-  + ``DataFrame.to_excel``;
-- ``xlseg report FILE -o OUT --by geography,device`` (skipped with a note when the CLI is not there yet).
+- the default user's script: ``pd.read_excel`` (pandas' default engine, openpyxl) +
+  ``pd.pivot_table(margins=True)`` + ``DataFrame.to_excel``;
+- the careful user's script: the same with ``pd.read_excel(engine="calamine")``;
+- ``xlseg report FILE -o OUT --by geography,device`` with the same figures (users, mean session length,
+  conversion rate, revenue sum; skipped with a note when the CLI is not there yet).
+
+After the timing, every workbook written is read back and its figures per geography × device are compared
+with a pandas groupby of the source table; a case with different numbers is listed as "not ranked".
 
 Reference rows, in this process: calamine's raw parse of the sheet, ``pd.read_excel(engine="calamine")``,
 and the bare cost of starting Python and importing pandas / the xlseg CLI. The input .xlsx is written once
@@ -22,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,7 +39,7 @@ USER_SCRIPT = """
 import sys
 import pandas as pd
 
-df = pd.read_excel(sys.argv[1])
+df = pd.read_excel(sys.argv[1]{engine})
 table = pd.pivot_table(
     df,
     index=["geography", "device"],
@@ -43,6 +49,12 @@ table = pd.pivot_table(
 )
 table.to_excel(sys.argv[2])
 """
+DEFAULT_SCRIPT = USER_SCRIPT.replace("{engine}", "")
+CAREFUL_SCRIPT = USER_SCRIPT.replace("{engine}", ', engine="calamine"')
+XLSEG_METRICS = ["--metric", "session_length:mean", "--metric", "converted:rate", "--metric", "revenue:sum"]
+DEFAULT_CASE = "default user: read_excel + pivot_table + to_excel (subprocess)"
+CAREFUL_CASE = 'careful user: read_excel(engine="calamine") + pivot_table + to_excel (subprocess)'
+XLSEG_CASE = "xlseg report (subprocess)"
 
 CLI_SHIM = "import sys; from xlseg.cli import main; sys.argv[0] = 'xlseg'; sys.exit(main())"
 
@@ -85,6 +97,55 @@ def calamine_raw(path: Path) -> list[list[object]]:
     return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
 
 
+def expected_figures(rows: int) -> pd.DataFrame:
+    """Per (geography, device) from the source table, by definition: users, mean session length,
+    conversion rate and revenue sum."""
+    frame = data.users(rows)
+    grouped = frame.groupby(["geography", "device"], observed=True)
+    return pd.DataFrame({"users": grouped.size(), "session_length": grouped["session_length"].mean(),
+                         "converted": grouped["converted"].mean(), "revenue": grouped["revenue"].sum()})
+
+
+def pivot_figures(path: Path) -> pd.DataFrame:
+    """The user scripts' workbook: the pivot table without its "All" margins."""
+    table = pd.read_excel(path, index_col=[0, 1], engine="openpyxl")
+    table = table.drop(index="All", level=0, errors="ignore")
+    return table.rename(columns={"user_id": "users"})[["users", "session_length", "converted", "revenue"]]
+
+
+def xlseg_figures(path: Path) -> pd.DataFrame:
+    """xlseg's workbook: the Excel table of the geography × device sheet (the grand total sits under it)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    ws = next(w for w in book.worksheets if "geography_device" in w.tables)
+    cells = ws[ws.tables["geography_device"].ref]
+    header = [c.value for c in cells[0]]
+    table = pd.DataFrame([[c.value for c in row] for row in cells[1:]], columns=header)
+    table = table.set_index(["geography", "device"])
+    return table.rename(columns={"session_length mean": "session_length", "converted rate": "converted",
+                                 "revenue sum": "revenue"})[["users", "session_length", "converted", "revenue"]]
+
+
+def check_figures(results: list, outputs: dict[str, tuple[Path, object]], expected: pd.DataFrame) -> None:
+    """Mark every case whose workbook holds other figures than ``expected`` as not ranked."""
+    for res in results:
+        if res.case.name not in outputs or res.error:
+            continue
+        path, read = outputs[res.case.name]
+        try:
+            got = read(path).sort_index()  # type: ignore[operator]
+            want = expected.sort_index()
+            if list(got.index) != list(want.index):
+                raise AssertionError(f"{len(got)} segments, expected {len(want)}")
+            for column in want.columns:
+                a, b = got[column].to_numpy(dtype=float), want[column].to_numpy(dtype=float)
+                if not np.allclose(a, b, rtol=1e-9, atol=0):
+                    raise AssertionError(f"'{column}' differs (max |Δ| {np.nanmax(np.abs(a - b)):.3g})")
+        except Exception as exc:  # noqa: BLE001 - any problem reading or comparing means "wrong numbers"
+            res.error = f"wrong numbers: {type(exc).__name__}: {exc}"[:200]
+
+
 def main() -> None:
     """Write (or reuse) the input workbook, then time every case interleaved and print the table."""
     args = bench_args(__doc__.splitlines()[0], rows=200_000, quick_rows=5_000)
@@ -95,19 +156,26 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="xlseg-bench-") as tmp:
         out_user = Path(tmp) / "user_script.xlsx"
+        out_careful = Path(tmp) / "careful_script.xlsx"
         out_xlseg = Path(tmp) / "xlseg_report.xlsx"
         cases = []
         problem = cli_available()
         if problem:
             notes.append(f"xlseg report: not available ({problem[:150]}), skipped")
         else:
-            cmd = [*xlseg_command(), "report", str(xlsx), "-o", str(out_xlseg), "--by", "geography,device"]
-            cases.append(Case("xlseg report (subprocess)", lambda: run(cmd, out_xlseg), "start-up + imports included"))
+            cmd = [*xlseg_command(), "report", str(xlsx), "-o", str(out_xlseg), "--by", "geography,device",
+                   *XLSEG_METRICS, "--quiet"]
+            cases.append(Case(XLSEG_CASE, lambda: run(cmd, out_xlseg), "start-up + imports included"))
         cases += [
             Case(
-                "user script: read_excel + pivot_table + to_excel (subprocess)",
-                lambda: run([sys.executable, "-c", USER_SCRIPT, str(xlsx), str(out_user)], out_user),
+                DEFAULT_CASE,
+                lambda: run([sys.executable, "-c", DEFAULT_SCRIPT, str(xlsx), str(out_user)], out_user),
                 "pandas' default reader (openpyxl)",
+            ),
+            Case(
+                CAREFUL_CASE,
+                lambda: run([sys.executable, "-c", CAREFUL_SCRIPT, str(xlsx), str(out_careful)], out_careful),
+                "pandas with the calamine reader",
             ),
             Case("calamine raw parse (in process)", lambda: calamine_raw(xlsx), "rows as Python lists"),
             Case(
@@ -131,7 +199,11 @@ def main() -> None:
             )
         print(f"\n## bench_report: .xlsx → report, {args.rows:,} rows\n")
         results = run_interleaved(cases, args.repeat, warmup=not args.quick)
-        print_table(f"End to end on a {args.rows:,}-row .xlsx", results, reference="xlseg report (subprocess)")
+        check_figures(results, {XLSEG_CASE: (out_xlseg, xlseg_figures), DEFAULT_CASE: (out_user, pivot_figures),
+                                CAREFUL_CASE: (out_careful, pivot_figures)}, expected_figures(args.rows))
+        notes.append("figures checked: users, session_length mean, converted rate and revenue sum per geography ×"
+                     " device in every workbook written, against a pandas groupby of the source (rtol 1e-9)")
+        print_table(f"End to end on a {args.rows:,}-row .xlsx", results, reference=XLSEG_CASE)
         for note in notes:
             print(f"- {note}")
 

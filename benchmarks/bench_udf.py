@@ -3,12 +3,15 @@
 The range arrives as xlwings hands it to a UDF: a list of row lists, header first, numbers as float,
 dates as ``datetime``, booleans as bool, blanks as None. Timed, interleaved:
 
-(a) building the DataFrame from it with xlwings' own converter pipeline
-    (``xlwings.conversion.read(None, values, {"convert": pd.DataFrame, "index": False, "header": True})``),
-    and for reference plain ``pd.DataFrame(rows[1:], columns=rows[0])``;
+(a) the read path SEG_BREAKDOWN really takes: xlwings' converter with the options its ``@xw.arg("data")``
+    declares (``ndim=2, err_to_str=True``: the per-cell cleaning, no DataFrame), then ``xlseg.load_table``
+    of those values (header detection, cleaning, roles); for reference xlwings' DataFrame converter and
+    plain ``pd.DataFrame(rows[1:], columns=rows[0])``;
 (b) the whole UDF call the way ``xlwings.udfs.call_udf`` makes it: every argument through the converter
     its ``@xw.arg`` declares, ``xlseg.excel.udfs.SEG_BREAKDOWN(...)``, and the result through the ``@xw.ret``
-    converter back to the list of lists Excel spills.
+    converter back to the list of lists Excel spills. The spilled values are checked against a pandas
+    groupby of the range (users, mean and median session length, conversion rate, revenue sum per
+    segment); wrong numbers mark the case "not ranked".
 
 Excel is not needed: xlwings' converters run on Linux once an engine named "excel" exists, so a stand-in
 engine with the same per-cell cleaning as the Windows one (minus COM date objects) is registered here.
@@ -40,7 +43,7 @@ from _timing import Case, bench_args, print_table, run_interleaved  # noqa: E402
 
 BY = "geography,device"
 METRICS = "session_length:mean,median; converted:rate; revenue:sum"
-READ_CASE = "(a) xlwings DataFrame converter read"
+READ_CASE = "(a) SEG_BREAKDOWN's read: xlwings ndim=2 values + xlseg.load_table"
 DF_OPTIONS = {"convert": pd.DataFrame, "index": False, "header": True}
 #: COM error codes as xlwings' Windows engine maps them (xlwings/_xlwindows.py ``cell_errors``).
 CELL_ERRORS = {
@@ -183,6 +186,33 @@ def call_like_xlwings(func: Callable[..., Any], args: list[Any]) -> Any:
     return conversion.write(func(*converted), None, ret_options)
 
 
+def expected_spill(values: list[list[object]]) -> pd.DataFrame:
+    """The figures SEG_BREAKDOWN must spill, from the definition: a pandas groupby of the range's rows
+    (a blank geography is the "(missing)" segment)."""
+    frame = pd.DataFrame(values[1:], columns=values[0])
+    frame["geography"] = frame["geography"].fillna("(missing)")
+    grouped = frame.groupby(["geography", "device"])
+    return pd.DataFrame({
+        "users": grouped.size(), "session_length mean": grouped["session_length"].mean(),
+        "session_length median": grouped["session_length"].median(),
+        "converted rate": grouped["converted"].mean(), "revenue sum": grouped["revenue"].sum(),
+    })
+
+
+def check_spill(spilled: Any, expected: pd.DataFrame) -> str:
+    """"" when the spilled rows (header first, Total last) hold the expected figures, else what differs."""
+    header, rows = spilled[0], spilled[1:-1]
+    got = pd.DataFrame(rows, columns=header).set_index(["geography", "device"])
+    got = got.replace("", np.nan)[list(expected.columns)].astype(float).sort_index()
+    want = expected.sort_index()
+    if list(got.index) != list(want.index):
+        return f"{len(got)} segments spilled, expected {len(want)}"
+    for column in want.columns:
+        if not np.allclose(got[column].to_numpy(), want[column].to_numpy(dtype=float), rtol=1e-9, atol=0):
+            return f"'{column}' differs from the pandas groupby"
+    return ""
+
+
 def main() -> None:
     """Build the range values once, then time (a) and (b) interleaved and print the ratio."""
     args = bench_args(__doc__.splitlines()[0], rows=100_000, quick_rows=5_000, repeat=5)
@@ -194,16 +224,24 @@ def main() -> None:
         sys.exit(1)
     from xlwings import conversion
 
+    from xlseg.excel.udfs import TABLE_ARG
+    from xlseg.io.load import load_table
+
     cases = [
         Case(
             READ_CASE,
-            lambda: conversion.read(None, values, DF_OPTIONS),
-            "index=False, header=True",
+            lambda: load_table(conversion.read(None, values, TABLE_ARG)),
+            f"@xw.arg options {TABLE_ARG}, then the cleaned Table",
         ),
         Case(
-            "xlwings raw read (ndim=2): the per-cell cleaning alone",
-            lambda: conversion.read(None, values, {"ndim": 2}),
-            "the part of (a) that is not pandas",
+            "xlwings raw read (ndim=2, err_to_str): the per-cell cleaning alone",
+            lambda: conversion.read(None, values, TABLE_ARG),
+            "the part of (a) before xlseg",
+        ),
+        Case(
+            "xlwings DataFrame converter read (for reference)",
+            lambda: conversion.read(None, values, DF_OPTIONS),
+            "index=False, header=True: not the path SEG_BREAKDOWN takes",
         ),
         Case(
             "pd.DataFrame(rows[1:], columns=rows[0])",
@@ -226,15 +264,21 @@ def main() -> None:
         )
     print(f"\n## bench_udf: SEG_BREAKDOWN on a {args.rows:,}-row range\n")
     results = run_interleaved(cases, args.repeat, warmup=not args.quick)
-    print_table(f"UDF argument → spilled values, {args.rows:,} rows", results, reference=READ_CASE)
     by_name = {r.case.name: r for r in results}
     full, read = by_name.get("(b) SEG_BREAKDOWN full call"), by_name[READ_CASE]
+    if full is not None and not full.error:
+        problem = check_spill(full.output, expected_spill(values))
+        if problem:
+            full.error = f"wrong numbers: {problem}"
+        else:
+            notes.append("spilled values checked against a pandas groupby of the range (rtol 1e-9)")
+    print_table(f"UDF argument → spilled values, {args.rows:,} rows", results, reference=READ_CASE)
     if full is not None and not full.error and full.times and read.times:
         spilled = full.output
         shape = f"{len(spilled)}×{len(spilled[0])}" if isinstance(spilled, list) and spilled else "?"
         print(
             f"\n(b)/(a) = {full.median / read.median:.2f}: the full SEG_BREAKDOWN call costs that many times "
-            f"building the DataFrame alone; spilled {shape} values."
+            f"the read it really takes (xlwings values + load_table); spilled {shape} values."
         )
     elif full is not None and full.error:
         notes.append(f"SEG_BREAKDOWN failed: {full.error}")

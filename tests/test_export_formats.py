@@ -336,7 +336,11 @@ def test_percent_text_keeps_a_percent_format_in_the_report(tmp_path):
     assert frame["churn mean"].iloc[-1] == pytest.approx(np.mean([amount(c, ".") for c in churn]))
     path = xlseg.report(rows, by="plan", metrics="churn:mean; spend:mean").to_excel(tmp_path / "r.xlsx")
     sheet = load_workbook(path)["plan"]
-    header = {c.value: c.column for row in sheet.iter_rows() for c in row if c.value in ("churn mean", "spend mean")}
+    header: dict[str, int] = {}  # the breakdown table's header (the chart data table under it repeats names)
+    for row in sheet.iter_rows():
+        for c in row:
+            if c.value in ("churn mean", "spend mean"):
+                header.setdefault(c.value, c.column)
     total = next(r[0].row for r in sheet.iter_rows() if r[0].value == "Total")
     assert sheet.cell(total, header["churn mean"]).number_format == "0.0%"
     assert "%" not in sheet.cell(total, header["spend mean"]).number_format

@@ -116,3 +116,15 @@ def test_scan_of_named_breakdowns_keeps_their_top_categories():
     assert scanned.attrs["dimensions"] == ["geography", "device"]
     largest = users["geography"].value_counts().index[:3].tolist()
     assert set(scanned[scanned.dimension == "geography"].segment) <= {*largest, "Other"}
+
+
+def test_gap_contributions_get_a_three_colour_scale_around_zero(written):
+    """The gap sheet colours each segment's contribution red below 0, white at 0, green above (a 3-colour scale
+    whose middle stop is the number 0, as written to the file)."""
+    book = load_workbook(written["path"])
+    sheet = next(ws for ws in book.worksheets if ws.title.startswith("Gap"))
+    scales = [rule.colorScale for cf in sheet.conditional_formatting for rule in cf.rules if rule.colorScale]
+    assert scales, "no colour scale on the gap sheet"
+    stops = [[(v.type, v.val) for v in scale.cfvo] for scale in scales]
+    assert [("min", None), ("num", 0), ("max", None)] in [[(t, None if v is None else float(v)) for t, v in s]
+                                                         for s in stops]

@@ -91,9 +91,14 @@ def test_breakdown_block_formats_rows_and_geometry(device):
     assert values[(block.first_body_row, 2)] == int(device["users"].iloc[0])
     # the Excel table ends above the grand total, so =SUM(table[users]) counts every user once
     assert block.table_range() == (block.header_row, 1, block.first_body_row + 2, len(device.columns))
+    # the chart plots its chart data table (under the notes): the same labels and values as the table body
     cats, vals = block.chart_ranges()
-    assert cats == (block.first_body_row, 1, block.first_body_row + 2, 1)
-    assert vals[1] == vals[3] == block.column_index("converted rate")
+    top = block.chart_data_top
+    assert top == block.last_table_row + len(block.notes) + 2
+    assert cats == (top + 2, 1, top + 4, 1) and vals == (top + 1, 2, top + 4, 2)
+    assert [values[(r, 1)] for r in range(top + 2, top + 5)] == device["device"].iloc[:3].tolist()
+    assert [values[(r, 2)] for r in range(top + 2, top + 5)] == device["converted rate"].iloc[:3].tolist()
+    assert values[(top + 1, 2)] == "converted rate"
 
 
 def test_significant_lift_cells_are_toned(device):
@@ -111,7 +116,7 @@ def test_caption_is_written_from_the_numbers(users):
     caption = breakdown_block(frame, ["plan"]).caption
     pro = frame[frame["plan"] == "Pro"].iloc[0]
     ratio = pro["converted rate lift"] + 1
-    assert caption.startswith("Pro users: converted rate")
+    assert caption.startswith("plan = Pro: converted rate")
     assert f"{pro['converted rate']:.1%}" in caption and f"n={int(pro['users']):,}" in caption
     assert f"{ratio:.1f}×" in caption or f"{ratio:.2f}×" in caption
     assert f"95% CI {pro['converted rate lo']:.1%}–{pro['converted rate hi']:.1%}" in caption
@@ -166,3 +171,18 @@ def test_wrapped_lines_estimate():
     assert wrapped_lines("users", 10) == 1
     assert wrapped_lines("session_length mean lift", 12) == 3
     assert wrapped_lines("x" * 30, 11) == math.ceil(30 / 10)
+
+
+def test_a_conditional_format_takes_exactly_its_colours():
+    """A colour scale has 2 colours, or 3 around a midpoint (the gap sheet's contributions around 0); a layout
+    asking for anything else is refused, not half painted."""
+    from xlseg.sheets.layout import ConditionalFormat
+
+    assert ConditionalFormat("color_scale", ("a",), ("FFFFFF", "5B9BD5")).colors == ("FFFFFF", "5B9BD5")
+    assert ConditionalFormat("color_scale", ("a",), ("F8696B", "FFFFFF", "63BE7B"), midpoint=0.0).midpoint == 0.0
+    with pytest.raises(ValueError, match="needs a midpoint"):
+        ConditionalFormat("color_scale", ("a",), ("F8696B", "FFFFFF", "63BE7B"))
+    with pytest.raises(ValueError, match="needs a midpoint"):
+        ConditionalFormat("color_scale", ("a",), ("FFFFFF", "5B9BD5"), midpoint=0.0)
+    with pytest.raises(ValueError, match="takes 1 colours"):
+        ConditionalFormat("data_bar", ("a",), ("5B9BD5", "FFFFFF"))

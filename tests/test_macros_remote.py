@@ -21,7 +21,8 @@ if os.environ.get("XLWINGS_LICENSE_KEY") == "noncommercial":
     from xlwings_stubs import Replay, remote_book_json
 
     from xlseg.demo import make_users
-    from xlseg.excel.macros import segment_selection, source_key
+    from xlseg.excel.macros import remove_results, segment_selection, source_key, write_results
+    from xlseg.sheets.layout import Block, Column, Row, SheetLayout
 
 
 def users_rows(n=300, seed=3):
@@ -179,3 +180,64 @@ def test_settings_add_the_scan_and_gap_sheets():
     assert {"'Rate effect", "'Mix effect", "'Overall Desktop", "'Overall Mobile"} <= cells
     charts = [a["args"] for a in actions if a["func"] == "addChart"]
     assert any("column_stacked" in str(args) or "ColumnStacked" in str(args) for args in charts), charts
+def _fails_while_painting(name):
+    """A layout whose cells cannot be produced: painting it fails halfway, as a busy Excel would."""
+
+    class FailsWhilePainting(SheetLayout):
+        def cells(self):
+            yield from list(super().cells())[:1]
+            raise RuntimeError("Excel is busy")
+
+    return FailsWhilePainting(name, "t")
+
+
+def _layout(name):
+    return SheetLayout(name, f"Result {name}", None, [Block("t", [Column("a")], 1, [Row(("x",))])])
+
+
+def test_a_run_that_fails_halfway_leaves_only_marked_sheets_the_next_run_replaces():
+    data = remote_book_json({"Data": users_rows(60), "Notes": [["mine"]]})
+    book = xw.Book(json=data)
+    with pytest.raises(RuntimeError, match="busy"):
+        write_results(book, book.sheets["Data"], [_layout("first"), _fails_while_painting("second"),
+                                                  _layout("third")])
+    after_failure = [s["name"] for s in data["sheets"]]
+    assert after_failure == ["Data", "first", "second", "Notes"]  # the third was never created
+    marks = [a["args"] for a in book.impl.json()["actions"] if a["func"] == "namesAdd"]
+    key = source_key("Data")
+    assert marks == [[f"xlseg_{key}_1", "='first'!$A$1"], [f"xlseg_{key}_2", "='second'!$A$1"]]
+    assert [n["name"] for n in data["names"]] == [m[0] for m in marks]  # the book now holds both marks
+    again = xw.Book(json=data)  # the next run sees the half-written result
+    removed = remove_results(again, again.sheets["Data"])
+    assert sorted(removed) == ["first", "second"]
+    replay = Replay(after_failure).apply(again.impl.json()["actions"])
+    assert sorted(replay.deleted) == ["first", "second"] and "Notes" not in replay.deleted
+
+
+def test_a_data_sheet_and_result_names_with_apostrophes():
+    rows = users_rows(200)
+    rows[0][rows[0].index("plan")] = "Ann's plan"
+    config = [["setting", "value"], ["by", "Ann's plan"], ["metrics", "converted:rate"]]
+    written, replay, actions, data = run_macro({"Ann's data": rows, "xlseg": config}, selection="A1")
+    assert not alerts(actions) and written == ["Summary", "Ann's plan"]
+    assert replay.order == ["Ann's data", "Summary", "Ann's plan", "xlseg"]
+    marks = [a["args"] for a in actions if a["func"] == "namesAdd"]
+    key = source_key("Ann's data")
+    assert marks == [[f"xlseg_{key}_1", "='Summary'!$A$1"], [f"xlseg_{key}_2", "='Ann''s plan'!$A$1"]]
+    links = [a["args"][0] for a in actions if a["func"] == "addHyperlink"]
+    assert "#'Ann''s plan'!A1" in links
+    summary = " ".join(str(v) for v in replay.cells("Summary").values())
+    assert "Segments of Ann's data!A1:I201" in summary
+
+
+def test_formula_like_column_headers_stay_text():
+    rows = users_rows(200)
+    risky = {"plan": "=1+1", "device": "@SUM(1)", "sessions": "+cost", "revenue": "-2"}
+    rows[0] = [risky.get(name, name) for name in rows[0]]
+    config = [["setting", "value"], ["by", "=1+1"], ["by", "@SUM(1)"], ["metrics", "+cost:mean; -2:mean"]]
+    written, replay, actions, _ = run_macro({"Data": rows, "xlseg": config}, selection="A1")
+    assert not alerts(actions), alerts(actions)
+    strings = [v for name in written for v in replay.cells(name).values() if isinstance(v, str)]
+    for header in risky.values():
+        written_as = [v for v in strings if v.lstrip("'").startswith(header)]
+        assert written_as and all(v.startswith("'") for v in written_as), header

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -69,3 +71,18 @@ def test_any_text_becomes_a_valid_sheet_and_table_name(text):
     book = NameBook()
     assert is_valid_sheet_name(book.sheet(text))
     assert is_valid_table_name(book.table(text))
+
+
+def test_shortened_sheet_names_stay_distinguishable():
+    """Before: both became 'acquisition_channel_detail ×' and 'acquisition_channel_detail × (2)'."""
+    book = NameBook()
+    texts = ["acquisition_channel_detail × device", "acquisition_channel_detail × plan",
+             "session_length (q4) × geography × plan", "session_length (q4) × geography × device"]
+    names = [book.sheet(t) for t in texts]
+    assert names[0] == "acquisition_channel_de\u2026× device" and names[1].endswith("× plan")
+    assert all(is_valid_sheet_name(n) and len(n) <= 31 for n in names)
+    assert not any(re.search(r" \(\d+\)$", n) for n in names)
+    # different long texts that share start and end still differ by more than a counter
+    a, b = "x" * 20 + " first " + "z" * 20, "x" * 20 + " other " + "z" * 20
+    first, second = book.sheet(a), book.sheet(b)
+    assert first != second and re.search(r"~[0-9a-f]{4}$", second) and not second.endswith(")")

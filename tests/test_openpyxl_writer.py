@@ -22,6 +22,7 @@ from xlseg.errors import XlsegError
 from xlseg.schema import Role, Table
 from xlseg.sheets.blocks import breakdown_block
 from xlseg.sheets.layout import Block, Column, Row, SheetLayout
+from xlseg.writers import atomic
 from xlseg.writers.atomic import atomic_write, check_output_path
 from xlseg.writers.openpyxl_writer import build_workbook
 from xlseg.writers.save import write_workbook
@@ -202,3 +203,42 @@ def test_output_path_checks(tmp_path):
         check_output_path(tmp_path, None)
     with pytest.raises(XlsegError, match="does not exist"):
         check_output_path(tmp_path / "missing" / "r.xlsx", None)
+
+
+def _leftover(folder, target, host, pid, age_s=0.0):
+    """A temp file as a writer on ``host`` with ``pid`` leaves it, last modified ``age_s`` seconds ago."""
+    path = folder / atomic.temp_name(target, host=host, pid=pid)
+    path.write_bytes(b"partial")
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_a_shared_folder_keeps_other_machines_temp_files_until_they_are_provably_stale(tmp_path):
+    """A pid means nothing on another machine: its temp file is kept while young, removed when a day old."""
+    target = tmp_path / "report.xlsx"
+    dead = _dead_pid()
+    here = atomic.host_tag()
+    other_young = _leftover(tmp_path, target, "laptop-of-ann", dead, age_s=60)
+    other_old = _leftover(tmp_path, target, "laptop-of-ann", dead, age_s=atomic.STALE_AFTER + 60)
+    local_dead = _leftover(tmp_path, target, here, dead)
+    local_alive = _leftover(tmp_path, target, here, os.getpid())
+    legacy = tmp_path / f".~report.xlsx.{dead}.abcd1234.xlseg-tmp"  # an older xlseg: no host in the name
+    legacy.write_bytes(b"partial")
+    foreign = tmp_path / ".~report.xlsx.notes.txt"
+    foreign.write_bytes(b"mine")
+    removed = atomic.remove_stale_temps(target)
+    assert sorted(removed) == sorted([other_old, local_dead])
+    assert {p.name for p in tmp_path.iterdir()} == {p.name for p in (other_young, local_alive, legacy, foreign)}
+
+
+def test_temp_names_carry_a_host_without_dots():
+    name = atomic.temp_name(Path("/x/report.xlsx"), host="ws-12.corp.example.com", pid=42)
+    assert name.startswith(".~report.xlsx.ws-12-corp-example-com.42.") and name.endswith(".xlseg-tmp")
+    assert atomic.host_tag("") == "host"
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(timeout=30)
+    return proc.pid

@@ -67,9 +67,9 @@ def test_number_formats_and_charts(auto):
     first = header[0].row + 1
     formats = {c.value: ws.cell(first, c.column).number_format for c in header}
     assert formats["users"] == "#,##0" and formats["share"] == "0.0%" and formats["converted rate"] == "0.0%"
-    assert formats["converted rate lift"] == "+0.0%;-0.0%;0.0%"
+    assert formats["converted rate lift"] == '[>=0.0005]+0.0%;[<=-0.0005]-0.0%;"0.0%"'
     assert len(ws._charts) == 1
-    assert ws.cell(4, 1).value.startswith("Pro users: converted rate")  # the caption under the title
+    assert ws.cell(4, 1).value.startswith("plan = Pro: converted rate")  # the caption under the title
 
 
 def test_crosstab_sheet_matches_the_engine(auto, users):
@@ -129,7 +129,7 @@ def test_hostile_labels_through_the_whole_report(tmp_path):
     path = report(frame).to_excel(tmp_path / "h.xlsx")
     book = load_workbook(path)
     ws = book.worksheets[1]
-    assert ws.title == "seg_1_ a label column far too"
+    assert ws.title == "seg_1_ a label column\u2026too long"  # start and end kept (issue 10, item 11)
     seen = {c.value: c for row in ws.iter_rows() for c in row if c.value in labels}
     assert set(seen) == set(labels)
     assert all(c.data_type == "s" for c in seen.values())

@@ -155,7 +155,7 @@ def test_template_file_untouched_and_names_valid(filled, demo):
     assert [s.name for s in demo.sheets] == filled["names_before"]  # the report's layouts are not changed
     book = load_workbook(filled["path"])
     tables = [name for ws in book.worksheets for name in ws.tables]
-    assert sorted(tables) == sorted(["data_set", "contents", "columns", "geography", "device_plan"])
+    assert sorted(tables) == sorted(["data_set", "findings", "contents", "columns", "geography", "device_plan"])
     assert all(is_valid_table_name(t) for t in tables) and len({t.casefold() for t in tables}) == len(tables)
     assert all(is_valid_sheet_name(n) for n in book.sheetnames)
     with zipfile.ZipFile(filled["path"]) as package:
@@ -333,3 +333,36 @@ def test_source_placeholder_names_the_input_file(tmp_path):
     # from a DataFrame there is no file to name
     frame_path = report(make_users(300, seed=4), by="device").to_excel(tmp_path / "df.xlsx", template=TEMPLATE)
     assert any("300 users analysed by xlseg" in text for text in all_text(load_workbook(frame_path)["Summary"]))
+
+
+RISKY_VALUES = {"a": "=1+1", "b": "@SUM(1)", "c": "+1", "d": "-1+2"}
+
+
+def test_a_value_placeholder_alone_in_its_cell_writes_formula_like_values_as_text(demo, tmp_path):
+    """Before: only "=ACME" inside a sentence was tested; alone in a cell the value is written as itself."""
+    cells = {f"A{i}": f"{{{{ {key} }}}}" for i, key in enumerate(RISKY_VALUES, 1)}
+    template = custom_template(tmp_path / "t.xlsx", {"Cover": cells})
+    out = fill_template(demo.sheets, tmp_path / "out.xlsx", template, values=RISKY_VALUES, today=TODAY)
+    cover = load_workbook(out)["Cover"]
+    for i, value in enumerate(RISKY_VALUES.values(), 1):
+        cell = cover[f"A{i}"]
+        assert cell.value == value and cell.data_type == "s" and cell.quotePrefix, (value, cell.data_type)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+def test_formula_like_values_and_headers_show_literally_in_libreoffice(soffice, tmp_path):
+    """A template value alone in its cell and formula-like column headers, as LibreOffice shows them."""
+    users = make_users(300, seed=2).rename(columns={"plan": "=1+1", "sessions": "+cost"})
+    result = report(users, by="=1+1", metrics="+cost:mean", crosstabs=[])
+    cells = {f"A{i}": f"{{{{ {key} }}}}" for i, key in enumerate(RISKY_VALUES, 1)}
+    template = custom_template(tmp_path / "t.xlsx", {"Cover": cells, "Segments": {"A1": "{{ breakdown:* }}"}})
+    out = fill_template(result.sheets, tmp_path / "out.xlsx", template, values=RISKY_VALUES, today=TODAY)
+    plain = result.to_excel(tmp_path / "plain.xlsx")
+    soffice([out, plain], "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1",
+            tmp_path / "csv")
+    cover = (tmp_path / "csv" / "out-Cover.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in cover[:4]] == list(RISKY_VALUES.values())
+    for name in ("out-=1+1.csv", "plain-=1+1.csv"):
+        text = (tmp_path / "csv" / name).read_text(encoding="utf-8")
+        assert "\n=1+1," in text and ",+cost mean," in text, name  # the headers, not their results

@@ -335,3 +335,17 @@ def test_options_tz_reaches_breakdown_and_crosstab_through_xlwings(udfs):
     crossed = call_like_excel(udfs.SEG_CROSSTAB, rows, "plan", "ts", MISSING, MISSING, MISSING,
                               "tz=Asia/Tokyo; bins=ts:day")
     assert crossed[0] == ["plan", "2024-09-09", "Total"]  # in UTC the first event is on 8 September
+
+
+def test_formula_like_column_headers_spill_as_the_same_text(udfs, users):
+    """Headers such as "=1+1" or "+cost" come back as the header text (a spilled value is never parsed as a
+    formula by Excel), and they select their columns like any name."""
+    renamed = users.rename(columns={"plan": "=1+1", "session_length": "+cost", "device": "@dev"})
+    spilled = call_like_excel(udfs.SEG_BREAKDOWN, com_values(excel_rows(renamed)), "=1+1, @dev", "+cost:mean",
+                              MISSING)
+    header = spilled[0]
+    assert header[:2] == ["=1+1", "@dev"] and "+cost mean" in header
+    got = spilled_frame(spilled)
+    expected = renamed.groupby(["=1+1", "@dev"])["+cost"].mean()
+    for _, row in got.iloc[:-1].iterrows():
+        assert row["+cost mean"] == pytest.approx(expected[(row["=1+1"], row["@dev"])])

@@ -127,10 +127,8 @@ def test_sheet_features_are_painted(demo_report):
     assert funcs.count("addChart") == len(charts) and funcs.count("setChartTitle") == len(charts)
     rules = [a["args"][0]["type"] for a in actions if a["func"] == "addConditionalFormat"]
     assert set(rules) <= {"ColorScale", "DataBar"} and rules
-    added = [a["args"][0] for a in actions if a["func"] == "addConditionalFormat"]
-    lift = [rule for rule in added if rule["type"] == "ColorScale" and len(rule["colors"]) == 3]
-    for rule in lift:
-        assert rule["threshold_types"] == ["LowestValue", "Number", "HighestValue"] and rule["thresholds"][1] == 0
+    _charts_as_laid_out(actions, charts)
+    _links_as_laid_out(actions, demo_report.sheets)
     assert funcs.count("freezePaneAtRange") == sum(1 for s in demo_report.sheets if s.freeze)
     assert funcs.count("setShowGridlines") == len(demo_report.sheets)
     assert breakdown_layouts and funcs.count("addSheet") == len(demo_report.sheets)
@@ -145,3 +143,39 @@ def test_existing_names_are_never_reused():
     replay = Replay(names).apply(book.impl.json()["actions"])
     assert set(replay.touched) == {"summary (2)"}
     assert replay.order == ["Data", "summary (2)", "Summary"]
+
+
+def _a1(r1, c1, r2, c2):
+    from xlseg.sheets.names import column_letter
+
+    return f"${column_letter(c1)}${r1}:${column_letter(c2)}${r2}"
+
+
+def _charts_as_laid_out(actions, charts):
+    """Each chart plots the layout's chart data: value and overall (one range, two series), the overall
+    series as a line, the value axis from zero with the layout's label step and number format."""
+    added = [a for a in actions if a["func"] == "addChart"]
+    assert len(added) == len(charts)
+    for action, block in zip(added, charts, strict=True):
+        spec, extra = block.chart, block.chart_data_ranges()
+        assert extra is not None and spec.data is not None  # every breakdown chart of the demo has an interval
+        assert action["args"][1] == {"column": "ColumnClustered", "line": "LineMarkers"}[spec.kind]
+        assert action["args"][3] == _a1(*extra["series"])
+    by_chart = {}
+    for a in actions:
+        if a["func"] in ("setChartSeries", "setChartAxis"):
+            by_chart.setdefault((a["sheet_position"], a["args"][0]), []).append(a)
+    assert len(by_chart) == len(charts)
+    for block, calls in zip(charts, by_chart.values(), strict=True):
+        series = [a["args"][1:] for a in calls if a["func"] == "setChartSeries"]
+        assert [1, {"chart_type": "Line", "line_color": "#1f4e79"}] in series
+        axis = {k: v for a in calls if a["func"] == "setChartAxis" for k, v in a["args"][2].items()}
+        assert axis == {"minimum_scale": 0, "major_unit": block.chart.axis_step,
+                        "number_format": block.chart.number_format}
+
+
+def _links_as_laid_out(actions, sheets):
+    """Every linked cell of the layouts (the Summary's sheet names) is a hyperlink to that sheet's A1."""
+    expected = sorted((c.value, c.link) for s in sheets for b in s.blocks for c in b.cells() if c.link)
+    got = sorted((a["args"][1], a["args"][0]) for a in actions if a["func"] == "addHyperlink")
+    assert expected and got == [(text, "#'" + target.replace("'", "''") + "'!A1") for text, target in expected]

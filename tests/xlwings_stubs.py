@@ -221,17 +221,31 @@ REMOTE_LICENSE = {"XLWINGS_LICENSE_KEY": "noncommercial"}
 
 
 def run_remote_tests(test_file: str) -> None:
-    """Run ``test_file`` with pytest in a subprocess that has the noncommercial xlwings licence set."""
+    """Run ``test_file`` with pytest in a subprocess that has the noncommercial xlwings licence set.
+
+    Fails unless the child collected tests and every one of them passed: a child that skips them (the
+    licence did not reach it, xlwings changed) or collects nothing must not look like success.
+    """
     import os
+    import re
     import subprocess
 
     here = Path(__file__).parent
     env = {**os.environ, **REMOTE_LICENSE}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(here / test_file)],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", str(here / test_file)],
         capture_output=True, text=True, env=env, cwd=here.parent, timeout=900,
     )
-    assert done.returncode == 0, f"{test_file} failed in the licensed subprocess:\n{done.stdout[-6000:]}{done.stderr}"
+    output = f"{done.stdout[-6000:]}{done.stderr}"
+    assert done.returncode == 0, f"{test_file} failed in the licensed subprocess:\n{output}"
+    collected = re.search(r"collected (\d+) items?", done.stdout)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    outcome = re.fullmatch(r"=+ (\d+) passed in [^=]+=+", summary)
+    assert collected and int(collected.group(1)) > 0, f"{test_file}: the child collected no tests:\n{output}"
+    assert outcome and outcome.group(1) == collected.group(1), (
+        f"{test_file}: the child ran {collected.group(1)} tests but reported {summary!r}"
+        " (every test must pass; none may be skipped)"
+    )
 
 
 def remote_cell(value: Any) -> Any:

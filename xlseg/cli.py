@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help='a cell value that means "missing", e.g. --na -999 (repeatable; NA, N/A, NULL… already are)')
     rep.add_argument("--header-row", type=_positive_int, metavar="N",
                      help="the row holding the column names (1 = first; default: 1, or the row under a title row)")
+    rep.add_argument("--main", metavar="COL:AGG",
+                     help="the headline metric of charts and captions (one of the metrics, e.g. revenue:mean)")
 
     demo = commands.add_parser(
         "demo", help="write the report of a built-in demo user table (no input file needed)",
@@ -214,8 +216,8 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     metrics = "; ".join(args.metric) if args.metric else None
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
-                    title=args.title, scan=args.scan, gap=args.gap, progress=log, roles=_roles(args.role),
-                    tz=args.tz, na_values=args.na, header_row=args.header_row)
+                    title=args.title, scan=args.scan, gap=args.gap, main=args.main, progress=log,
+                    roles=_roles(args.role), tz=args.tz, na_values=args.na, header_row=args.header_row)
     return _write(result, args, log)
 
 

@@ -26,12 +26,12 @@ from xlseg.io.load import load_table
 from xlseg.io.readers import EXCEL_SUFFIXES
 from xlseg.io.xlsx_header import check_columns
 from xlseg.schema import Role, Table
-from xlseg.sheets.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
+from xlseg.sheets.blocks import MAX_FINDINGS, breakdown_block, crosstab_block, main_metric, summary_sheet
 from xlseg.sheets.choose import Choice, Plan, auto_plan, distinct_count
 from xlseg.sheets.insight_blocks import finding_sentences, gap_sheet, scan_sheet
 from xlseg.sheets.layout import SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
-from xlseg.sheets.present import format_number, number_format, segment_name
+from xlseg.sheets.present import Finding, decimals_format, findings, format_number, number_format, segment_name
 from xlseg.spec import (
     column_of,
     named,
@@ -97,6 +97,7 @@ def report(
     title: str | None = None,
     scan: str | None = None,
     gap: str | None = None,
+    main: str | None = None,
     progress: Progress | None = None,
     tz: str | None = None,
     na_values: object = None,
@@ -128,6 +129,8 @@ def report(
         gap: ``"column:A:B"``: adds a sheet splitting the gap in the first metric between groups A and B into
             rate and mix effects by the first ``by`` column (:func:`xlseg.gap`), e.g. with
             ``by="department", metrics="admitted:rate", gap="gender:Male:Female"``.
+        main: the headline metric of charts and captions as ``"column:agg"`` (``"revenue:mean"``); it must be
+            one of the report's metrics. Default: the first rate, else the first metric.
         progress: called with a short message at each stage (for the CLI's stage log).
         tz: show times with a zone (``…Z``, ``+02:00``, ``date:epoch``) as local times in this IANA zone
             (``"Europe/Berlin"``) before periods are cut; default UTC.
@@ -162,26 +165,34 @@ def report(
     plan = auto_plan(table, choices, metric_list, crosstab_list)
     _check_columns(table, requested_columns([c.by for c in plan.breakdowns], plan.metrics, plan.crosstabs))
     plan.reasons += _unused_bins(bins, plan)
+    headline = _headline(main, plan.metrics)
     sheets: list[SheetLayout] = []
     frames: dict[str, list[pd.DataFrame]] = {}
+    found: list[tuple[Finding, SheetLayout]] = []
     total = len(plan.breakdowns) + len(plan.crosstabs)
     for i, choice in enumerate(plan.breakdowns, 1):
         say(f"breakdown {i}/{total}: {' × '.join(choice.columns)}")
         by_items = [default_bins(item, table, bins) for item in choice.by]
-        frame = breakdown(table, by_items, _metrics_for(choice, plan.metrics, chosen=metric_list is None),
-                          bins=bins, top=top, min_size=min_size, confidence=confidence, intervals=True, compare=True)
+        wanted = _metrics_for(choice, plan.metrics, chosen=metric_list is None)
+        frame, counts = _with_counts(breakdown(
+            table, by_items, wanted + _count_metrics(wanted), bins=bins, top=top, min_size=min_size,
+            confidence=confidence, intervals=True, compare=True), wanted)
         ordered = len(by_items) == 1 and (isinstance(by_items[0], Mapping) and "bins" in by_items[0]
                                           or not str(bins.get(choice.columns[0], "top")).startswith("top"))
-        sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size, ordered))
+        dated = len(by_items) == 1 and table.roles.get(choice.columns[0]) == Role.DATE
+        sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size, ordered,
+                                       counts, headline, dated))
+        found += _sheet_findings(sheets[-1], frame, choice.columns, counts, confidence)
         frames[sheets[-1].name] = [frame]
     for j, (rows, cols) in enumerate(plan.crosstabs, len(plan.breakdowns) + 1):
         say(f"crosstab {j}/{total}: {_label(rows)} × {_label(cols)}")
-        layout, tables = _crosstab_sheet(table, rows, cols, plan.metrics, bins, top, min_size)
+        layout, tables = _crosstab_sheet(table, rows, cols, plan.metrics, bins, top, min_size, headline)
         sheets.append(layout)
         frames[layout.name] = tables
-    findings: list[str] = []
+    standouts: list[str] = []
     if scan is not None or breakdowns is None:
-        findings, scan_frame = _scan(table, scan, plan, breakdowns is None, bins, top, min_size, confidence, say)
+        standouts, scan_frame = _scan(table, scan, plan, breakdowns is None, bins, top, min_size, confidence, say,
+                                      headline)
         if scan is not None and scan_frame is not None:
             sheets.append(scan_sheet(scan_frame))
             frames[sheets[-1].name] = [scan_frame]
@@ -206,7 +217,10 @@ def report(
         confidence=confidence,
         min_size=min_size,
         name=summary_name,
-        findings=findings[:3] + findings[-1:] if len(findings) > 4 else findings,
+        standouts=standouts[:3] + standouts[-1:] if len(standouts) > 4 else standouts,
+        findings=[(f.sentence, layout.name) for f, layout in sorted(found, key=lambda pair: pair[0].rank_key)
+                  [:MAX_FINDINGS]],
+        main=None if headline is None else headline,
     )
     for block in summary.blocks:
         if block.table_name:
@@ -215,8 +229,9 @@ def report(
 
 
 def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mapping[str, object], top: object,
-          min_size: int | None, confidence: float, say: Progress) -> tuple[list[str], pd.DataFrame | None]:
-    """The scan of ``metric`` — or, when None (auto mode), of the plan's first rate or mean — as sentences for
+          min_size: int | None, confidence: float, say: Progress, headline: str | None = None,
+          ) -> tuple[list[str], pd.DataFrame | None]:
+    """The scan of ``metric`` — or, when None (auto mode), of the headline or first rate or mean — as sentences for
     the Summary and the frame. It scans auto mode's dimensions in auto mode, else the breakdowns' columns (text
     columns limited to ``top`` categories, as on their sheets). An automatic scan with nothing to scan gives no
     findings instead of an error."""
@@ -225,6 +240,7 @@ def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mappin
         comparable = [(c, a) for c, a in plan.metrics if a in ("rate", "mean")]
         if not comparable:
             return [], None
+        comparable.sort(key=lambda pair: f"{pair[0]} {pair[1]}" != headline)  # the headline metric first
         metric = f"{comparable[0][0]}:{comparable[0][1]}"
     column = metric.rpartition(":")[0] or metric
     by = None if auto else list({column_of(i): _with_top(i, table, top) for c in plan.breakdowns for i in c.by
@@ -257,6 +273,45 @@ def _gap(table: Table, spec: str, breakdowns: list[list[object]] | None, metrics
     column, agg = comparable[0]
     return split_gap(table, breakdowns[0][0], f"{column}:{agg}", between=spec, bins=bins,
                      top=top if isinstance(top, int) else None, confidence=confidence)
+def _headline(main: str | None, metrics: list[tuple[str, str]]) -> str | None:
+    """The output column of ``main`` (``"revenue:mean"`` → ``"revenue mean"``), checked against the metrics."""
+    if main is None:
+        return None
+    pairs = parse_metrics(main)
+    if len(pairs) != 1:
+        raise XlsegError(f"main takes one metric as COLUMN:AGG (e.g. revenue:mean), not {main!r}")
+    column, agg = pairs[0]
+    if (column, agg) not in metrics:
+        offered = ", ".join(f"{c}:{a}" for c, a in metrics) or "none"
+        raise XlsegError(f"the main metric {column}:{agg} is not one of the report's metrics ({offered});"
+                         f" add it (--metric {column}:{agg}) or choose one of them")
+    return f"{column} {agg}"
+
+
+def _count_metrics(metrics: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A ``count`` (non-missing values) of every metric column not already counted: the ``n=`` of captions."""
+    columns = dict.fromkeys(c for c, a in metrics if a not in ("count", "nunique"))
+    return [(c, "count") for c in columns if (c, "count") not in metrics]
+
+
+def _with_counts(frame: pd.DataFrame, wanted: list[tuple[str, str]]) -> tuple[pd.DataFrame, dict[str, list[float]]]:
+    """The breakdown without the extra count columns, and metric column → values behind each row."""
+    extra = [f"{c} count" for c, _ in _count_metrics(wanted)]
+    counts = {f"{c} {a}": frame[f"{c} count"].astype(float).tolist() for c, a in wanted if f"{c} count" in frame}
+    return frame.drop(columns=extra), counts
+
+
+def _sheet_findings(sheet: SheetLayout, frame: pd.DataFrame, by: list[str], counts: Mapping[str, list[float]],
+                    confidence: float) -> list[tuple[Finding, SheetLayout]]:
+    """The significant differences of every metric of one breakdown sheet."""
+    names = list(frame.columns)
+    out = []
+    for metric in names:
+        if f"{metric} lift" in names and f"{metric} p" in names:
+            for finding in findings(frame, by, metric, number_format(metric, frame), confidence,
+                                    n=counts.get(metric)):
+                out.append((finding, sheet))
+    return out
 
 
 def _metrics_for(choice: Choice, metrics: list[tuple[str, str]], *, chosen: bool) -> list[tuple[str, str]]:
@@ -294,14 +349,15 @@ def _label(items: Sequence[object]) -> str:
 
 
 def _breakdown_sheet(frame: pd.DataFrame, by: list[str], rows: int, confidence: float,
-                     min_size: int | None, ordered: bool = False) -> SheetLayout:
+                     min_size: int | None, ordered: bool = False, counts: Mapping[str, list[float]] | None = None,
+                     headline: str | None = None, dated: bool = False) -> SheetLayout:
     dims = " × ".join(by)
-    metric = main_metric(frame)
+    metric = headline if headline in frame.columns else main_metric(frame)
     metrics = [c for c in frame.columns[len(by) + 2:] if c != "low_n" and not c.endswith((" lo", " hi", " lift", " p"))]
     subtitle = f"{rows:,} users · " + (", ".join(metrics) if metrics else "users per segment") + (
         f" · {confidence:.0%} intervals, lift and p vs the rest" if metrics else "")
     block = breakdown_block(_focus(frame, metric), by, table_name="_".join(by), chart_metric=metric,
-                            confidence=confidence, min_size=min_size, ordered=ordered)
+                            confidence=confidence, min_size=min_size, ordered=ordered, counts=counts, dated=dated)
     return SheetLayout(dims, f"By {dims}", subtitle, [block], kind="breakdown")
 
 
@@ -312,23 +368,26 @@ def _focus(frame: pd.DataFrame, main: str) -> pd.DataFrame:
 
 
 def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metrics: list[tuple[str, str]],
-                    bins: Mapping[str, object], top: object, min_size: int | None
+                    bins: Mapping[str, object], top: object, min_size: int | None, headline: str | None = None
                     ) -> tuple[SheetLayout, list[pd.DataFrame]]:
     rows = [default_bins(r, table, bins) for r in rows]
     cols = [default_bins(c, table, bins) for c in cols]
     row_names, col_name = [column_of(r) for r in rows], _label(cols)
+    col_names = [column_of(c) for c in cols]
     counts = crosstab(table, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
     base = "_".join(row_names) + "_x_" + col_name.replace(" / ", "_")
     blocks = [crosstab_block(counts, row_names, col_name, title="Users", table_name=base + "_users",
-                             caption=_largest_cell(counts, row_names))]
+                             caption=_largest_cell(counts, row_names, col_names))]
     frames = [counts]
     comparable = [(c, a) for c, a in metrics if a in ("rate", "mean")]
+    comparable.sort(key=lambda pair: f"{pair[0]} {pair[1]}" != headline)  # the headline metric first
     if comparable:
         column, agg = comparable[0]
         values = crosstab(table, rows, cols, value=column, agg=agg, bins=bins, top=top)  # type: ignore[arg-type]
-        fmt = "0.0%" if agg == "rate" else None
-        caption = _best_cell(values, counts, row_names, f"{column} {agg}", fmt or number_format(column, table.frame),
-                             min_size)
+        behind = crosstab(table, rows, cols, value=column, agg="count", bins=bins, top=top)  # type: ignore[arg-type]
+        fmt = "0.0%" if agg == "rate" else decimals_format(
+            values.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan).ravel())
+        caption = _best_cell(values, counts, behind, row_names, col_names, f"{column} {agg}", fmt, min_size)
         blocks.append(crosstab_block(values, row_names, col_name, title=f"{column} {agg}", number_format=fmt,
                                      table_name=f"{base}_{column}_{agg}", caption=caption,
                                      notes=[f"Cells with fewer than {min_size:,} users are noisy; check the Users"
@@ -338,29 +397,47 @@ def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metric
     return SheetLayout(dims, f"Heatmap: {dims}", f"{len(table.frame):,} users", blocks, kind="crosstab"), frames
 
 
-def _largest_cell(counts: pd.DataFrame, row_names: list[str]) -> str | None:
+def _cell_name(frame: pd.DataFrame, r: int, c: int, row_names: list[str], col_names: list[str]) -> str:
+    """A heatmap cell as a phrase: ``"plan = Pro, device = Mobile"``."""
+    column_label = str(frame.columns[len(row_names) + c])
+    column_labels = column_label.split(" / ") if len(col_names) > 1 else [column_label]
+    if len(column_labels) != len(col_names):
+        return segment_name([*frame.iloc[r, :len(row_names)].tolist(), column_label])
+    return segment_name([*frame.iloc[r, :len(row_names)].tolist(), *column_labels], [*row_names, *col_names])
+
+
+def _largest_cell(counts: pd.DataFrame, row_names: list[str], col_names: list[str]) -> str | None:
     grid = counts.iloc[:-1, len(row_names):-1]
     if grid.empty:
         return None
     values = grid.to_numpy(dtype=float, na_value=np.nan)
     r, c = np.unravel_index(np.nanargmax(values), values.shape)
-    labels = [*counts.iloc[r, :len(row_names)].tolist(), grid.columns[c]]
-    return f"Largest cell: {segment_name(labels)} with {int(values[r, c]):,} users."
+    return f"Largest cell: {_cell_name(counts, r, c, row_names, col_names)} with {int(values[r, c]):,} users."
 
 
-def _best_cell(values: pd.DataFrame, counts: pd.DataFrame, row_names: list[str], metric: str, fmt: str,
-               min_size: int | None) -> str | None:
+def _best_cell(values: pd.DataFrame, counts: pd.DataFrame, behind: pd.DataFrame, row_names: list[str],
+               col_names: list[str], metric: str, fmt: str, min_size: int | None) -> str | None:
+    """The highest cell with at least ``min_size`` users, formatted like the cells; ``n=`` counts the values
+    behind it (non-missing values of the column); says when a higher cell was skipped as low-n."""
     grid = values.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan)
-    n = counts.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan)
-    usable = np.isfinite(grid) & (n >= (min_size or 1))
+    users = counts.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan)
+    n = behind.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan)
+    usable = np.isfinite(grid) & (users >= (min_size or 1))
     if not usable.any():
         return None
     masked = np.where(usable, grid, -np.inf)
     r, c = np.unravel_index(np.argmax(masked), masked.shape)
-    labels = [*values.iloc[r, :len(row_names)].tolist(), values.columns[len(row_names) + c]]
     overall = float(values.iloc[-1, -1])
-    return (f"Highest {metric}: {segment_name(labels)}, {format_number(grid[r, c], fmt)} (n={int(n[r, c]):,});"
-            f" overall {format_number(overall, fmt)}.")
+    text = (f"Highest {metric}: {_cell_name(values, r, c, row_names, col_names)}, {format_number(grid[r, c], fmt)}"
+            f" (n={int(n[r, c]):,}); overall {format_number(overall, fmt)}.")
+    higher = np.isfinite(grid) & ~usable & (grid > grid[r, c])
+    if higher.any():
+        k = int(higher.sum())
+        hr, hc = np.unravel_index(np.argmax(np.where(higher, grid, -np.inf)), grid.shape)
+        text += (f" {'A darker cell is' if k == 1 else f'{k} darker cells are'} left out for having fewer than"
+                 f" {min_size:,} users (e.g. {_cell_name(values, hr, hc, row_names, col_names)},"
+                 f" {format_number(grid[hr, hc], fmt)}, {int(users[hr, hc]):,} users).")
+    return text
 
 
 def _column_facts(table: Table) -> list[tuple[str, str, int, int]]:

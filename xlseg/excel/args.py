@@ -38,7 +38,7 @@ from xlseg.spec import whole_number
 #: Option keys, what their values are, and how to explain them in one line.
 BOOL_KEYS = ("intervals", "compare", "subtotals", "ascending", "totals")
 NUMBER_KEYS = ("min_size", "confidence", "depth", "header_row")
-TEXT_KEYS = ("sort", "normalize", "agg", "value", "title", "scan", "gap", "tz")
+TEXT_KEYS = ("sort", "normalize", "agg", "value", "title", "scan", "gap", "tz", "main")
 PER_COLUMN_KEYS = ("bins", "roles")  # column:value, repeatable
 LIST_KEYS = ("by", "metrics", "crosstab", "na_values")  # repeatable, kept in order (config sheet)
 ALL_KEYS = (*BOOL_KEYS, *NUMBER_KEYS, *TEXT_KEYS, *PER_COLUMN_KEYS, "top", *LIST_KEYS)

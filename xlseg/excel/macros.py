@@ -15,15 +15,17 @@ Rules it keeps:
 * Labels are written as text (see :mod:`xlseg.writers.xlwings_writer`).
 * Settings come from an optional sheet named ``xlseg`` with key/value rows (see :mod:`xlseg.excel.args`):
   ``by`` (repeatable), ``metrics``, ``crosstab`` (repeatable), ``bins``, ``top``, ``min_size``,
-  ``confidence``, ``roles``, ``title``, ``na`` (repeatable), ``header_row``, ``tz``, ``scan`` (a metric such as
-  ``converted:rate``: adds the "What stands out" sheet) and ``gap`` (``gender:Male:Female``: adds the gap sheet
-  for the first ``by`` and metric). Without it, the report chooses breakdowns from the column roles.
+  ``confidence``, ``roles``, ``title``, ``main`` (the headline metric, ``revenue:mean``), ``na`` (repeatable),
+  ``header_row``, ``tz``, ``scan`` (a metric such as ``converted:rate``: adds the "What stands out" sheet) and
+  ``gap`` (``gender:Male:Female``: adds the gap sheet for the first ``by`` and metric). Without it, the report
+  chooses breakdowns from the column roles.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,7 @@ import xlwings as xw
 from xlseg.errors import XlsegError, speaking_as
 from xlseg.excel.args import error_texts, is_blank, parse_options, sentence
 from xlseg.reporting import report
+from xlseg.sheets.layout import SheetLayout
 from xlseg.writers.xlwings_writer import add_sheets
 
 logger = logging.getLogger(__name__)
@@ -39,8 +42,8 @@ logger = logging.getLogger(__name__)
 CONFIG_SHEET = "xlseg"
 MARK_PREFIX = "xlseg_"
 #: Settings the xlseg sheet may hold (the keys of :func:`xlseg.reporting.report` the macro passes on).
-MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title", "scan",
-                  "gap", "tz", "na_values", "header_row")
+MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title", "main",
+                  "scan", "gap", "tz", "na_values", "header_row")
 _sub = getattr(xw, "sub", xw.script)  # xlwings Server's decorators have no ``sub``
 
 
@@ -89,12 +92,23 @@ def run(book: Any) -> list[str]:
     title = settings.pop("title", None) or f"Segments of {sheet.name}!{found.address}"
     result = report(found.values, title=title, **settings)
     remove_results(book, sheet)
-    new_sheets = add_sheets(book, result.sheets, after=sheet)
-    key = source_key(sheet.name)
-    for n, new in enumerate(new_sheets, 1):
-        book.names.add(f"{MARK_PREFIX}{key}_{n}", f"={_quoted(new.name)}!$A$1")
+    new_sheets = write_results(book, sheet, result.sheets)
     new_sheets[0].activate()
     return [s.name for s in new_sheets]
+
+
+def write_results(book: Any, source: Any, layouts: Sequence[SheetLayout]) -> list[Any]:
+    """Add the result sheets after ``source``, marking each with its defined name as soon as it exists.
+
+    A run that fails halfway (Excel busy, a sheet that cannot be painted) thus leaves only marked sheets,
+    which the next run on the same data sheet recognises and replaces.
+    """
+    key = source_key(source.name)
+
+    def mark(new: Any, n: int) -> None:
+        book.names.add(f"{MARK_PREFIX}{key}_{n}", f"={_quoted(new.name)}!$A$1")
+
+    return add_sheets(book, layouts, after=source, on_sheet=mark)
 
 
 @dataclass

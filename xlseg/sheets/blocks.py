@@ -6,7 +6,7 @@ These functions only arrange numbers the engine computed; they compute no statis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,20 +15,23 @@ from xlseg.sheets.layout import (
     COLORS,
     COUNT,
     GENERAL,
+    P_VALUE,
     Block,
+    ChartData,
     ChartSpec,
     Column,
     ConditionalFormat,
     Row,
     SheetLayout,
+    axis_step,
     cell_value,
 )
 from xlseg.sheets.present import (
     breakdown_caption,
     format_number,
     number_format,
+    p_format,
     segment_name,
-    shown_lift,
     split_stat,
 )
 from xlseg.sheets.textsafe import single_line
@@ -112,6 +115,8 @@ def breakdown_block(
     chart: bool = True,
     caption: bool = True,
     ordered: bool = False,
+    counts: Mapping[str, Sequence[float]] | None = None,
+    dated: bool = False,
 ) -> Block:
     """A block for a :func:`xlseg.breakdown` result.
 
@@ -126,8 +131,12 @@ def breakdown_block(
         subtotals: the frame has subtotal rows (they are styled, and the chart is left out).
         chart: add a bar chart of ``chart_metric`` beside the table.
         caption: add a one-line caption written from the numbers.
-        ordered: the segments have a natural order (date periods, numeric bins): chart them as vertical
-            columns left to right instead of horizontal bars.
+        ordered: the segments have a natural order (date periods, numeric bins). Every chart now shows
+            vertical columns in table order (so the overall value can be a line across them); kept for
+            callers.
+        counts: metric column → the number of values behind each row's figure (the engine's ``count`` of
+            the metric's input column: non-missing values), for ``n=`` in the caption; default the users.
+        dated: the one dimension is a date: a line chart of the periods.
     """
     names = list(frame.columns)
     by = list(by) if by is not None else names[: names.index("users")]
@@ -154,37 +163,60 @@ def breakdown_block(
     body = np.array([k == "body" for k in kinds])
     chart_spec = None
     if chart and not subtotals and body.sum() >= 2:
-        count = int(body.sum())
-        placement = "right" if len(columns) <= WIDE_TABLE else "below"
-        if ordered:
-            size = {"width_pt": float(min(max(32 * count + 100, 430), 900)), "height_pt": 230.0}
-        else:
-            size = {"width_pt": 430.0, "height_pt": float(min(max(22 * count + 80, 200), 1000))}
-        plotted = frame[metric].to_numpy(dtype=float, na_value=np.nan)[body]
-        chart_spec = ChartSpec("column" if ordered else "bar", f"{metric} by {' / '.join(by)}", header_of[metric],
-                               number_format(metric, frame), placement=placement,
-                               axis_from_zero=not bool((plotted < 0).any()), **size)
+        chart_spec = _chart(frame, by, metric, header_of, body, len(columns), dated)
     text = None
     if caption:
+        n = (counts or {}).get(metric)
         text = _users_caption(frame, by, body) if metric == "users" else breakdown_caption(
-            frame, by, metric, number_format(metric, frame), confidence, body)
-    shown = _with_shown_lifts(frame)
-    rows = _rows(shown, kinds, muted)
-    _mark_significant(shown, rows, kinds, 1 - confidence)
+            frame, by, metric, number_format(metric, frame), confidence, body, n, min_size)
+    rows = _rows(frame, kinds, muted)
+    _p_formats(frame, rows)
+    _mark_significant(frame, rows, kinds, 1 - confidence)
     return Block(title, columns, len(by), rows, text, _notes(names, confidence, min_size),
                  table_name, conditional, chart_spec)
 
 
-def _with_shown_lifts(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every lift column as the sheet shows it (see :func:`xlseg.sheets.present.shown_lift`)."""
+def _chart(frame: pd.DataFrame, by: Sequence[str], metric: str, header_of: Mapping[str, str], body: np.ndarray,
+           width: int, dated: bool) -> ChartSpec:
+    """The chart of ``metric``: columns (a line for dates) with the interval as error bars and the overall
+    value as a reference line, when the frame has ``lo``/``hi`` columns for it."""
+    count = int(body.sum())
+    placement = "right" if width <= WIDE_TABLE else "below"
+    fmt = number_format(metric, frame)
+    values = frame[metric].to_numpy(dtype=float, na_value=np.nan)
+    plotted = values[body]
+    data = None
+    lo_name, hi_name = f"{metric} lo", f"{metric} hi"
+    tops = plotted
+    if lo_name in frame.columns and hi_name in frame.columns and metric != "users":
+        lo = frame[lo_name].to_numpy(dtype=float, na_value=np.nan)
+        hi = frame[hi_name].to_numpy(dtype=float, na_value=np.nan)
+        overall = float(values[-1])
+        labels = frame.loc[body, list(by)].itertuples(index=False, name=None)
+        rows = [(*(cell_value(v) for v in label), cell_value(v), cell_value(overall), cell_value(v - low),
+                 cell_value(high - v)) for label, v, low, high in zip(labels, plotted, lo[body], hi[body], strict=True)]
+        data = ChartData(tuple(header_of[b] for b in by), header_of[metric], rows, fmt)
+        tops = np.concatenate([hi[body], [overall]])
+    finite = tops[np.isfinite(tops)]
+    low = min(0.0, float(np.nanmin(plotted))) if np.isfinite(plotted).any() else 0.0
+    step = axis_step(low, float(finite.max())) if finite.size else None
+    kind = "line" if dated else "column"
+    size = {"width_pt": float(min(max(40 * count + 120, 430), 900)), "height_pt": 250.0}
+    title = f"{metric} by {' / '.join(by)}" + (" (95% interval; line: overall)" if data is not None else "")
+    return ChartSpec(kind, title, header_of[metric], fmt, placement=placement,
+                     axis_from_zero=not bool((plotted < 0).any()), axis_step=step, data=data, **size)
+
+
+def _p_formats(frame: pd.DataFrame, rows: list[Row]) -> None:
+    """Give each p-value cell the decimals that show three significant digits (see :func:`p_format`)."""
     names = list(frame.columns)
-    lifts = [c for c in names if split_stat(c, names)[1] == "lift"]
-    if not lifts:
-        return frame
-    shown = frame.copy()
-    for name in lifts:
-        shown[name] = shown_lift(frame[name].to_numpy(dtype=float, na_value=np.nan))
-    return shown
+    for index, name in enumerate(names):
+        if split_stat(name, names)[1] != "p":
+            continue
+        for row, p in zip(rows, frame[name].to_numpy(dtype=float, na_value=np.nan), strict=True):
+            fmt = p_format(float(p))
+            if fmt != P_VALUE:
+                row.formats[index] = fmt
 
 
 def _mark_significant(frame: pd.DataFrame, rows: list[Row], kinds: Sequence[str], alpha: float) -> None:
@@ -208,7 +240,7 @@ def _users_caption(frame: pd.DataFrame, by: Sequence[str], body: np.ndarray) -> 
         return None
     users = np.where(body, frame["users"].to_numpy(dtype=float), -1)
     index = int(np.argmax(users))
-    name = segment_name(frame.loc[frame.index[index], list(by)])
+    name = segment_name(frame.loc[frame.index[index], list(by)].tolist(), by)
     return f"Largest segment: {name}, {int(users[index]):,} users ({frame['share'].iloc[index]:.1%} of all)."
 
 
@@ -299,8 +331,10 @@ def pairs_block(title: str | None, header: tuple[str, str], pairs: Sequence[tupl
 
 
 def grid_block(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[object]],
-               table_name: str | None = None, widths: Sequence[float] | None = None) -> Block:
-    """A plain table of text/number rows under ``headers`` (first column = row labels)."""
+               table_name: str | None = None, widths: Sequence[float] | None = None,
+               links: Sequence[Mapping[int, str]] | None = None) -> Block:
+    """A plain table of text/number rows under ``headers`` (first column = row labels); ``links`` gives each
+    row's hyperlinks (column index → sheet name)."""
     names = header_names(headers)
     values = [tuple(cell_value(v) for v in row) for row in rows]
     columns = []
@@ -308,7 +342,9 @@ def grid_block(title: str | None, headers: Sequence[str], rows: Sequence[Sequenc
         longest = max([len(str(r[i])) for r in values if r[i] is not None] + [len(name)], default=8)
         width = widths[i] if widths is not None else float(min(max(longest + 2, 10), 60))
         columns.append(Column(name, GENERAL, width))
-    return Block(title, columns, 1, [Row(v) for v in values], table_name=table_name)
+    row_links = list(links) if links is not None else [{}] * len(values)
+    return Block(title, columns, 1, [Row(v, links=dict(link)) for v, link in zip(values, row_links, strict=True)],
+                 table_name=table_name)
 
 
 def summary_sheet(
@@ -323,7 +359,9 @@ def summary_sheet(
     confidence: float = 0.95,
     min_size: int | None = None,
     name: str = "Summary",
-    findings: Sequence[str] = (),
+    standouts: Sequence[str] = (),
+    findings: Sequence[tuple[str, str]] = (),
+    main: str | None = None,
 ) -> SheetLayout:
     """The report's first sheet: the data set, what was chosen and why, the contents and how to read them.
 
@@ -335,7 +373,11 @@ def summary_sheet(
         choices: one sentence per choice the report made (dimensions, metrics) and why.
         contents: ``(sheet name, what it shows, key finding)`` for each other sheet; the Contents table
             shows the key finding (a caption; it overflows to the right) or else what the sheet shows.
-        findings: sentences about the segments that stand out (from the segment scan), shown under the facts.
+            Each sheet name links to its sheet.
+        standouts: sentences about the segments that stand out (from the segment scan), shown under the findings.
+        findings: ``(sentence, sheet name)`` of the strongest differences across every metric of every
+            breakdown, already ranked (see :data:`FINDINGS_RULE`); each links to its sheet.
+        main: the headline metric of the charts and captions, when the user chose it.
     """
     facts = pairs_block(
         "Data set", ("Item", "Value"),
@@ -344,11 +386,23 @@ def summary_sheet(
         + ([("Low-n threshold (users)", min_size)] if min_size is not None else []),
         table_name="data_set", value_format=COUNT,
     )
+    if main:
+        choices = [*choices, f"Headline metric of charts and captions: {main} (as requested)."]
+    sheet_width = float(max([len(c[0]) + 2 for c in contents] + [14]))
+    if findings:
+        found = grid_block("Findings", ("Sheet", "Finding"), [(sheet, text) for text, sheet in findings],
+                           table_name="findings", widths=(sheet_width, 12.0),
+                           links=[{0: sheet} for _, sheet in findings])
+        found.caption = FINDINGS_RULE.format(level=f"{confidence:.0%}")
+    else:
+        found = text_block("Findings", [f"No segment differs from the overall value at the {confidence:.0%} level"
+                                        " in any breakdown (each segment vs the rest, Benjamini–Hochberg adjusted)."])
     blocks = [
         facts,
-        *([text_block("What stands out", findings)] if findings else []),
+        found,
+        *([text_block("What stands out", standouts)] if standouts else []),
         grid_block("Contents", ("Sheet", "Key finding"), [(c[0], c[2] or c[1]) for c in contents],
-                   table_name="contents", widths=(float(max([len(c[0]) + 2 for c in contents] + [14])), 12.0)),
+                   table_name="contents", widths=(sheet_width, 12.0), links=[{0: c[0]} for c in contents]),
         text_block("What this report looks at", choices),
         _columns_block(columns),
         text_block("Cleaning", list(cleaning) or ["Nothing needed cleaning."]),
@@ -356,6 +410,13 @@ def summary_sheet(
     ]
     subtitle = f"{rows:,} users · {len(contents)} result sheets · made by xlseg"
     return SheetLayout(name, title, subtitle, blocks, landscape=False, kind="summary")
+
+
+#: How the Summary ranks its findings (shown above them).
+FINDINGS_RULE = ("Significant differences ({level} level, Benjamini–Hochberg adjusted, segments with enough users)"
+                 " across every metric of every breakdown, strongest first: the farther a segment's value is from"
+                 " the overall value as a ratio (×2 and ×0.5 count the same), the higher; ties by the smaller p.")
+MAX_FINDINGS = 10
 
 
 def _columns_block(columns: Sequence[tuple[str, str, int, int]]) -> Block:
@@ -385,5 +446,6 @@ def how_to_read(confidence: float = 0.95, min_size: int | None = None) -> list[s
     return lines
 
 
-__all__ = ["breakdown_block", "crosstab_block", "grid_block", "how_to_read", "main_metric", "pairs_block",
+__all__ = ["FINDINGS_RULE", "MAX_FINDINGS", "breakdown_block", "crosstab_block", "grid_block", "how_to_read",
+           "main_metric", "pairs_block",
            "summary_sheet", "text_block"]

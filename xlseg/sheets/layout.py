@@ -42,8 +42,12 @@ MAX_EXACT_INTEGER = 10**15  # Excel keeps 15 significant digits; larger integers
 # Number formats (Excel codes, understood by LibreOffice too)
 COUNT = "#,##0"
 PERCENT = "0.0%"
-LIFT = '+0.0%;-0.0%;0.0%'  # the sheet holds 0 for lifts that round to 0.0% (present.shown_lift)
+#: Lift: the cell holds the exact lift; only its display rounds. A lift under half a display unit (0.05%)
+#: shows a plain "0.0%" (not "+0.0%" or "-0.0%"); the zero section is a literal so no sign can appear.
+LIFT = '[>=0.0005]+0.0%;[<=-0.0005]-0.0%;"0.0%"'
+#: p-values: "<0.001", else three significant digits (present.p_format gives each cell its decimals).
 P_VALUE = '[<0.001]"<0.001";0.000'
+CODE = "0"  # years and code-like integers: no thousands separator
 DATE = "yyyy-mm-dd"
 GENERAL = "General"
 TEXT = "@"
@@ -64,9 +68,9 @@ COLORS = {
     "total_fill": "D9E1F2",
     "subtotal_fill": "EEF2F8",
     "bar": "5B9BD5",
-    "neg": "F8696B",
-    "neutral": "FFFFFF",
-    "pos": "63BE7B",
+    "neg": "F8696B",  # a fall (waterfall, gap contributions)
+    "neutral": "FFFFFF",  # the middle of a 3-colour scale
+    "pos": "63BE7B",  # a rise
     "heat_low": "FFFFFF",
     "heat_high": "5B9BD5",
     "up": "C6EFCE",  # significantly above overall (fill)
@@ -153,7 +157,8 @@ class Row:
     ``tones`` marks single cells by column index: "up" (significantly above the overall value) or "down"
     (significantly below); writers fill them green or red. Decided from the numbers by the builder, so
     they are static fills, not conditional formats. ``formats`` overrides the column's number format for
-    single cells (column index → format), e.g. in a table of mixed facts.
+    single cells (column index → format), e.g. in a table of mixed facts. ``links`` makes single cells
+    hyperlinks to another sheet of the workbook (column index → sheet name; the link goes to its A1).
     """
 
     values: tuple[CellValue, ...]
@@ -161,6 +166,7 @@ class Row:
     muted: bool = False
     tones: dict[int, str] = field(default_factory=dict)
     formats: dict[int, str] = field(default_factory=dict)
+    links: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -168,11 +174,11 @@ class ConditionalFormat:
     """A conditional format over some columns of the block's body rows (subtotal/total rows excluded).
 
     Attributes:
-        kind: ``"color_scale"`` (2 colours low→high, or 3 colours low→mid→high with ``midpoint``) or
-            ``"data_bar"`` (one colour).
+        kind: ``"color_scale"`` (2 colours lowest → highest value, or 3 colours low → ``midpoint`` → high, as
+            the gap sheet's contributions around 0) or ``"data_bar"`` (one colour, bars from 0).
         columns: the names of the columns it covers; adjacent columns form one rectangle.
         colors: RRGGBB colours (see :data:`COLORS`).
-        midpoint: the number at which a 3-colour scale shows its middle colour (e.g. 0 for lift).
+        midpoint: the number at which a 3-colour scale shows its middle colour (required for 3 colours).
     """
 
     kind: Literal["color_scale", "data_bar"]
@@ -180,13 +186,46 @@ class ConditionalFormat:
     colors: tuple[str, ...]
     midpoint: float | None = None
 
+    def __post_init__(self) -> None:
+        wanted = (1,) if self.kind == "data_bar" else (2, 3)
+        if len(self.colors) not in wanted:
+            raise ValueError(f"a {self.kind} takes {' or '.join(map(str, wanted))} colours, not {len(self.colors)}")
+        if (len(self.colors) == 3) != (self.midpoint is not None):
+            raise ValueError("a 3-colour scale needs a midpoint, and only a 3-colour scale takes one")
+
+
+@dataclass
+class ChartData:
+    """What a chart with uncertainty plots, as a small visible table under the block's notes ("Chart data"):
+    per segment the value, the overall value (drawn as a line) and the interval below and above the value
+    (``value − lo``, ``hi − value``: what Excel's custom error bars take). Value and overall sit side by side,
+    so one range gives both series (xlwings' chart API takes one source range).
+
+    ``rows`` hold one tuple per body row: the stub labels, then value, overall, minus and plus.
+    """
+
+    stub_names: tuple[str, ...]
+    value_name: str
+    rows: list[tuple[CellValue, ...]]
+    number_format: str = GENERAL
+    title: str = "Chart data: the value, the overall value (the line) and the 95% interval below / above the value"
+    overall: str = "overall"
+    minus: str = "interval −"
+    plus: str = "interval +"
+
+    @property
+    def names(self) -> list[str]:
+        """The header of the chart data table."""
+        return [*self.stub_names, self.value_name, self.overall, self.minus, self.plus]
+
 
 @dataclass
 class ChartSpec:
     """A native chart beside the block's table, plotting one column over the body rows.
 
     Attributes:
-        kind: ``"bar"`` (horizontal bars, categories top to bottom in table order) or ``"column"``.
+        kind: ``"column"`` (vertical bars, categories left to right in table order), ``"line"`` (a date
+            dimension: periods left to right) or ``"bar"`` (horizontal bars, no interval or reference line).
         title: chart title.
         value_column: the name of the plotted column; the stub columns are the categories.
         number_format: the format of the value axis and data labels.
@@ -200,9 +239,13 @@ class ChartSpec:
             ``value_column`` first). A waterfall is such a chart whose first series is an invisible base.
         colors: one fill per series (``value_column``, then ``stacked``): RRGGBB, or None for no fill (an
             invisible series, e.g. a waterfall's base). Empty: every series in the bar colour.
+        axis_step: the distance between value axis labels (about five labels, 1/2/5 steps), so the labels
+            never run together; None lets the spreadsheet choose.
+        data: the interval and overall value (see :class:`ChartData`): error bars from ``minus``/``plus``
+            and a reference line at the overall value. None: a plain chart.
     """
 
-    kind: Literal["bar", "column"]
+    kind: Literal["bar", "column", "line"]
     title: str
     value_column: str
     number_format: str = GENERAL
@@ -212,6 +255,8 @@ class ChartSpec:
     axis_from_zero: bool = True
     stacked: tuple[str, ...] = ()
     colors: tuple[str | None, ...] = ()
+    axis_step: float | None = None
+    data: ChartData | None = None
 
     @property
     def rows_spanned(self) -> int:
@@ -219,12 +264,27 @@ class ChartSpec:
         return math.ceil(self.height_pt / 15.0)
 
 
+def axis_step(low: float, high: float, labels: int = 5) -> float | None:
+    """A 1/2/5 × 10^k distance between value axis labels giving at most about ``labels`` labels over
+    ``low``…``high`` (None when the range is empty or not finite)."""
+    span = high - low
+    if not (math.isfinite(span) and span > 0):
+        return None
+    raw = span / labels
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power
+
+
 @dataclass
 class Cell:
     """One painted cell: 1-based ``row``/``col``, its value, what it is (``part``) and its number format.
 
     ``emphasis`` is "" or the row's kind/state: "subtotal", "total" or "muted". ``tone`` is "" or "up" /
-    "down" (a significant difference, filled green / red).
+    "down" (a significant difference, filled green / red). ``link`` is "" or the name of the sheet the cell
+    links to (its A1).
     """
 
     row: int
@@ -234,6 +294,7 @@ class Cell:
     number_format: str = GENERAL
     emphasis: str = ""
     tone: str = ""
+    link: str = ""
 
 
 @dataclass
@@ -360,13 +421,46 @@ class Block:
                 out.append((column.spanner, (row, c, row, c)))
         return out
 
+    @property
+    def chart_data_top(self) -> int | None:
+        """The title row of the chart data table (one empty row under the notes), or None without one."""
+        if self.chart is None or self.chart.data is None or not self.rows:
+            return None
+        return self.last_table_row + len(self.notes) + 2
+
+    def _chart_data_end(self) -> int:
+        """The last row of the chart data table (the notes' last row without one)."""
+        top = self.chart_data_top
+        data = self.chart.data if self.chart is not None else None
+        if top is None or data is None:
+            return self.last_table_row + len(self.notes)
+        return top + 1 + len(data.rows)
+
+    def chart_data_ranges(self) -> dict[str, Range] | None:
+        """Ranges of the chart data table: ``"categories"`` (the labels), ``"series"`` (value and overall with
+        their header: both series at once), ``"value"``/``"overall"`` (each with its header), ``"minus"`` and
+        ``"plus"`` (the error bar amounts, body only)."""
+        top = self.chart_data_top
+        if top is None or self.chart is None or self.chart.data is None:
+            return None
+        data = self.chart.data
+        header, first, last = top + 1, top + 2, top + 1 + len(data.rows)
+        col = {name: self.left + i for i, name in enumerate(data.names)}
+        stub_last = self.left + max(len(data.stub_names), 1) - 1
+        return {"categories": (first, self.left, last, stub_last),
+                "series": (header, col[data.value_name], last, col[data.overall]),
+                "value": (header, col[data.value_name], last, col[data.value_name]),
+                "overall": (header, col[data.overall], last, col[data.overall]),
+                "minus": (first, col[data.minus], last, col[data.minus]),
+                "plus": (first, col[data.plus], last, col[data.plus])}
+
     def chart_anchor(self) -> tuple[int, int] | None:
         """The top-left cell of the chart: right of the table (one empty column between, level with the
-        header) or below it (one empty row under the notes)."""
+        header) or below it (one empty row under the notes and the chart data)."""
         if self.chart is None:
             return None
         if self.chart.placement == "below":
-            return (self.last_table_row + len(self.notes) + 2, self.left)
+            return (self._chart_data_end() + 2, self.left)
         return (self.header_row, self.left + self.width + 1)
 
     def chart_series(self) -> list[tuple[Range, str | None]]:
@@ -374,9 +468,12 @@ class Block:
         ranges = self.chart_ranges()
         if self.chart is None or ranges is None:
             return []
-        _, (r1, _, r2, _) = ranges
         names = [self.chart.value_column, *self.chart.stacked]
         colors = list(self.chart.colors) or [COLORS["bar"]] * len(names)
+        data = self.chart_data_ranges()
+        if data is not None:  # values from the chart data table: one series, with error bars and the overall line
+            return [(data["value"], colors[0])]
+        _, (r1, _, r2, _) = ranges
         out = []
         for name, color in zip(names, colors, strict=True):
             c = self.column_index(name)
@@ -390,6 +487,9 @@ class Block:
         """
         if self.chart is None:
             return None
+        data = self.chart_data_ranges()
+        if data is not None:
+            return data["categories"], data["value"]
         runs = self.body_row_runs()
         if len(runs) != 1:
             return None
@@ -400,8 +500,8 @@ class Block:
 
     @property
     def bottom(self) -> int:
-        """The last row the block uses (table, notes or chart, whichever reaches lower)."""
-        end = self.last_table_row + len(self.notes)
+        """The last row the block uses (table, notes, chart data or chart, whichever reaches lower)."""
+        end = self._chart_data_end()
         anchor = self.chart_anchor()
         if self.chart is not None and anchor is not None:
             end = max(end, anchor[0] + self.chart.rows_spanned)
@@ -426,10 +526,21 @@ class Block:
                     part: Part = "label" if i < self.stub else "value"
                     fmt = GENERAL if part == "label" else row.formats.get(i, column.number_format)
                     yield Cell(self.first_body_row + j, self.left + i, value, part, fmt, emphasis,
-                               row.tones.get(i, ""))
+                               row.tones.get(i, ""), row.links.get(i, ""))
         note_row = self.last_table_row + 1 if self.columns else self.header_row
         for k, note in enumerate(self.notes):
             yield Cell(note_row + k, self.left, note, "note")
+        top = self.chart_data_top
+        if top is not None and self.chart is not None and self.chart.data is not None:
+            data = self.chart.data
+            yield Cell(top, self.left, data.title, "note")
+            stub = len(data.stub_names)
+            for i, name in enumerate(data.names):
+                yield Cell(top + 1, self.left + i, name, "header")
+            for j, values in enumerate(data.rows):
+                for i, value in enumerate(values):
+                    what: Part = "label" if i < stub else "value"
+                    yield Cell(top + 2 + j, self.left + i, value, what, GENERAL if i < stub else data.number_format)
 
 
 @dataclass
@@ -476,6 +587,12 @@ class SheetLayout:
                 widths[c] = max(widths.get(c, 0.0), column.width)
         self.widths = widths
         self.heights = {b.header_row: header_height(b.columns) for b in self.blocks if b.columns}
+        for block in self.blocks:  # the chart data header wraps in the table's column widths
+            top = block.chart_data_top
+            if top is not None and block.chart is not None and block.chart.data is not None:
+                names = block.chart.data.names
+                self.heights[top + 1] = header_height(
+                    [Column(name, width=widths.get(block.left + i, 12.0)) for i, name in enumerate(names)])
         tables = [b for b in self.blocks if b.columns]
         if len(tables) == 1 and self.freeze is None and self.kind != "summary":
             block = tables[0]
@@ -529,10 +646,21 @@ def assign_names(sheets: Sequence[SheetLayout], names: object | None = None) -> 
     from xlseg.sheets.names import NameBook
 
     book = names if isinstance(names, NameBook) else NameBook()
+    renamed: dict[str, str] = {}
     for sheet in sheets:
-        sheet.name = book.sheet(sheet.name)
+        old, sheet.name = sheet.name, book.sheet(sheet.name)
+        renamed.setdefault(old, sheet.name)
         for block in sheet.blocks:
             if block.table_name is not None:
                 block.table_name = book.table(block.table_name)
+    for sheet in sheets:  # links follow the sheets they point at
+        for block in sheet.blocks:
+            for row in block.rows:
+                row.links = {i: renamed.get(target, target) for i, target in row.links.items()}
+
+
+def link_location(sheet_name: str) -> str:
+    """The in-workbook address of a sheet's A1 for a hyperlink: ``'My sheet'!A1``."""
+    return "'" + sheet_name.replace("'", "''") + "'!A1"
 
 

@@ -15,6 +15,7 @@ Excel's own:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -76,22 +77,44 @@ def is_valid_sheet_name(name: str) -> bool:
 def clean_sheet_name(text: str, fallback: str = "Sheet") -> str:
     """Turn any text into a valid sheet name (not yet unique): forbidden characters become ``_``.
 
-    Control characters are dropped, the result is cut to 31 characters (at a word end when one is near)
-    without a leading or trailing
-    apostrophe; an empty result becomes ``fallback`` and ``History`` becomes ``History_``.
+    Control characters are dropped and there is no leading or trailing apostrophe. A text longer than 31
+    characters keeps its beginning and its end with ``…`` between (``"session_length (q4) × …plan_tier"``),
+    so breakdowns that differ only in their last dimension keep different names. An empty result becomes
+    ``fallback`` and ``History`` becomes ``History_``.
     """
-    name = re.sub(r"\s+", " ", str(text))
-    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
-    name = _trim(re.sub(r"[\[\]:*?/\\]+", "_", name))
+    name = _full_sheet_text(text)
     if len(name) > MAX_SHEET_NAME:
-        cut = name[: MAX_SHEET_NAME + 1]
-        space = cut.rfind(" ")
-        name = _trim(cut[:space] if space >= MAX_SHEET_NAME - 12 else cut[:MAX_SHEET_NAME])  # at a word end
+        name = _middle_cut(name)
     if not name:
         name = fallback
     if name.casefold() in RESERVED_SHEET_NAMES:
         name = name + "_"
     return name
+
+
+ELLIPSIS = "\u2026"
+_TAIL = 11  # characters of the end a shortened sheet name keeps
+
+
+def _full_sheet_text(text: str) -> str:
+    name = re.sub(r"\s+", " ", str(text))
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
+    return _trim(re.sub(r"[\[\]:*?/\\]+", "_", name))
+
+
+def _middle_cut(name: str) -> str:
+    """``name`` shortened to 31 characters by cutting its middle: the start (to a word end when one is near)
+    and the last few characters (from a word start when one is near), joined by ``…``."""
+    tail = name[-_TAIL:]
+    space = tail.find(" ")
+    if 0 <= space < 5:
+        tail = tail[space + 1:]
+    tail = _trim(tail)
+    head = name[: MAX_SHEET_NAME - 1 - len(tail)]
+    space = head.rfind(" ")
+    if space >= len(head) - 6:
+        head = head[:space]
+    return _trim(head.rstrip(" _-×")) + ELLIPSIS + tail
 
 
 def _trim(name: str) -> str:
@@ -138,9 +161,18 @@ class NameBook:
         self._tables = {t.casefold() for t in tables}
 
     def sheet(self, text: str, fallback: str = "Sheet") -> str:
-        """A valid sheet name for ``text``, unique in this workbook; ``"Name (2)"`` style on clashes."""
+        """A valid sheet name for ``text``, unique in this workbook.
+
+        On a clash, a name shortened from a longer text gets four hex digits of that text (``…~3fa2``), so
+        two different texts never end up as names differing only by a counter; otherwise (or when the
+        same text comes twice) the ``"Name (2)"`` style.
+        """
         base = clean_sheet_name(text, fallback)
-        name, n = base, 1
+        name = base
+        if name.casefold() in self._sheets and len(_full_sheet_text(text)) > MAX_SHEET_NAME:
+            digest = "~" + hashlib.sha1(str(text).encode("utf-8")).hexdigest()[:4]
+            name = _middle_cut(_full_sheet_text(text)[: MAX_SHEET_NAME + _TAIL] + digest)
+        n = 1
         while name.casefold() in self._sheets:
             n += 1
             suffix = f" ({n})"

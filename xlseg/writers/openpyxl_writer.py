@@ -16,17 +16,23 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell as XlCell
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.axis import ChartLines
+from openpyxl.chart.data_source import NumDataSource, NumRef
+from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.drawing.line import LineProperties
 from openpyxl.formatting.rule import ColorScaleRule, DataBarRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlseg.errors import XlsegError
-from xlseg.sheets.layout import COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names
+from xlseg.sheets.layout import COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names, link_location
 from xlseg.sheets.names import NameBook
 from xlseg.sheets.textsafe import needs_protection
 
@@ -35,6 +41,7 @@ _THIN = Side(style="thin", color="BFBFBF")
 _ACCENT = Side(style="medium", color=COLORS["accent"])
 
 
+LINK_COLOR = "0563C1"  # Excel's hyperlink blue
 BODY_FONT = "Calibri"  # named explicitly: a font without a family renders in the viewer's default (serif)
 
 
@@ -101,6 +108,9 @@ def paint_block(ws: Worksheet, block: Block) -> None:
         cell = ws.cell(row=spec.row, column=spec.col)
         write_value(cell, spec.value)
         _style(cell, spec)
+        if spec.link:
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=link_location(spec.link))
+            cell.font = _font(underline="single", color=LINK_COLOR)
     for _, (r1, c1, r2, c2) in block.spanner_ranges():
         if c2 > c1:
             ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
@@ -121,10 +131,13 @@ def _rule(kind: str, colors: Sequence[str], midpoint: float | None) -> object:
     if kind == "data_bar":
         return DataBarRule(start_type="num", start_value=0, end_type="max", color=colors[0], showValue=True)
     if len(colors) == 3:
-        mid_type, mid_value = ("num", midpoint) if midpoint is not None else ("percentile", 50)
-        return ColorScaleRule(start_type="min", start_color=colors[0], mid_type=mid_type, mid_value=mid_value,
+        return ColorScaleRule(start_type="min", start_color=colors[0], mid_type="num", mid_value=midpoint,
                               mid_color=colors[1], end_type="max", end_color=colors[2])
     return ColorScaleRule(start_type="min", start_color=colors[0], end_type="max", end_color=colors[1])
+
+
+def _ref(ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> Reference:
+    return Reference(ws, min_col=c1, min_row=r1, max_col=c2, max_row=r2)
 
 
 def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
@@ -132,48 +145,91 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
     anchor = block.chart_anchor()
     if ranges is None or anchor is None:
         return
-    (cr1, cc1, cr2, cc2), (vr1, vc1, vr2, vc2) = ranges
-    chart = BarChart()
-    chart.type = "bar" if spec.kind == "bar" else "col"
+    (cr1, cc1, cr2, cc2), _ = ranges
+    chart: BarChart | LineChart
+    if spec.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        chart.gapWidth = 60
     chart.style = 10
     chart.title = spec.title
     chart.legend = None
     series_ranges = block.chart_series()
-    for (r1, c1, r2, c2), _ in series_ranges:
-        chart.add_data(Reference(ws, min_col=c1, min_row=r1, max_col=c2, max_row=r2), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=cc1, min_row=cr1, max_col=cc2, max_row=cr2))
+    for series_range, _ in series_ranges:
+        chart.add_data(_ref(ws, *series_range), titles_from_data=True)
+    chart.set_categories(_ref(ws, cr1, cc1, cr2, cc2))
     chart.y_axis.number_format = spec.number_format
-    chart.y_axis.majorGridlines = None
+    chart.y_axis.majorGridlines = ChartLines()
+    chart.y_axis.majorGridlines.spPr = GraphicalProperties(ln=LineProperties(solidFill="D9D9D9"))
     if spec.axis_from_zero:
         chart.y_axis.scaling.min = 0
     else:
         chart.x_axis.tickLblPos = "low"  # category labels beside the chart, not over bars below zero
+    if spec.axis_step is not None:
+        chart.y_axis.majorUnit = spec.axis_step
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     if spec.kind == "bar":
         chart.x_axis.scaling.orientation = "maxMin"  # first category on top, like the table
-    labels = {"showVal": True, "showCatName": False, "showSerName": False, "showLegendKey": False,
-              "showPercent": False}
+    if spec.stacked:
+        _paint_stacked(chart, block, series_ranges)
+    else:
+        _paint_single(ws, chart, block, spec, series_ranges[0][1] or COLORS["bar"])
+    chart.width = spec.width_pt / PT_PER_CM
+    chart.height = spec.height_pt / PT_PER_CM
+    ws.add_chart(chart, f"{get_column_letter(anchor[1])}{anchor[0]}")
+
+
+_LABELS = {"showVal": True, "showCatName": False, "showSerName": False, "showLegendKey": False, "showPercent": False}
+
+
+def _paint_stacked(chart: BarChart, block: Block, series_ranges: list[tuple[tuple[int, int, int, int], str | None]],
+                   ) -> None:
+    """Stacked series, each in its colour (None: an invisible series, a waterfall's base), labelled in its
+    column's format."""
     for series, ((_, c1, _, _), color) in zip(chart.series, series_ranges, strict=True):
-        if color is None:  # an invisible series: a waterfall's base
+        if color is None:
             series.graphicalProperties.noFill = True
             series.graphicalProperties.line.noFill = True
             continue
         series.graphicalProperties.solidFill = color
         series.graphicalProperties.line.solidFill = color
-        if spec.stacked:  # labels on the visible series only, each in its column's format
-            series.dLbls = DataLabelList(**labels)
-            series.dLbls.numFmt = block.columns[c1 - block.left].number_format
-    if spec.stacked:
-        chart.grouping = "stacked"
-        chart.overlap = 100
+        series.dLbls = DataLabelList(**_LABELS)
+        series.dLbls.numFmt = block.columns[c1 - block.left].number_format
+    chart.grouping = "stacked"
+    chart.overlap = 100
+
+
+def _paint_single(ws: Worksheet, chart: BarChart | LineChart, block: Block, spec: ChartSpec, color: str) -> None:
+    """One series; with chart data, 95% interval error bars and a dashed line at the overall value, else value
+    labels."""
+    series = chart.series[0]
+    series.graphicalProperties.line.solidFill = color
+    if spec.kind == "line":
+        series.marker.symbol = "circle"
+        series.smooth = False
     else:
-        chart.dataLabels = DataLabelList(**labels)
+        series.graphicalProperties.solidFill = color
+    extra = block.chart_data_ranges()
+    if extra is not None and spec.kind != "bar":
+        series.errBars = ErrorBars(errDir="y", errBarType="both", errValType="cust", noEndCap=False,
+                                   plus=NumDataSource(numRef=NumRef(f=str(_ref(ws, *extra["plus"])))),
+                                   minus=NumDataSource(numRef=NumRef(f=str(_ref(ws, *extra["minus"])))))
+        reference = LineChart() if spec.kind != "line" else chart
+        reference.add_data(_ref(ws, *extra["overall"]), titles_from_data=True)
+        line = reference.series[-1]
+        line.graphicalProperties.line.solidFill = COLORS["accent"]
+        line.graphicalProperties.line.dashStyle = "dash"
+        line.graphicalProperties.line.width = 19050  # 1.5 pt
+        line.marker.symbol = "none"
+        line.smooth = False
+        if reference is not chart:
+            chart += reference
+    else:
+        chart.dataLabels = DataLabelList(**_LABELS)
         chart.dataLabels.numFmt = spec.number_format
-    chart.gapWidth = 60
-    chart.width = spec.width_pt / PT_PER_CM
-    chart.height = spec.height_pt / PT_PER_CM
-    ws.add_chart(chart, f"{get_column_letter(anchor[1])}{anchor[0]}")
 
 
 def paint_sheet(ws: Worksheet, layout: SheetLayout) -> None:

@@ -592,16 +592,23 @@ def _fill_value(slot: Slot, scalars: Mapping[str, object]) -> None:
 
 
 def _rename_contents(layouts: Sequence[SheetLayout], renames: Mapping[str, str]) -> None:
-    """Point the Summary's Contents table at the sheets where each report sheet ended up."""
+    """Point the Summary's sheet names and links (Contents, Findings) at the sheets where each report sheet
+    ended up."""
     summary = next((s for s in layouts if s.kind == "summary"), None)
     if summary is None:
         return
     for block in summary.blocks:
-        if block.title != "Contents":
-            continue
         for row in block.rows:
-            if row.values and isinstance(row.values[0], str) and row.values[0] in renames:
-                row.values = (renames[row.values[0]], *row.values[1:])
+            values = list(row.values)
+            for i, target in row.links.items():
+                if target in renames:
+                    if values[i] == target:
+                        values[i] = renames[target]
+                    row.links[i] = renames[target]
+            if block.title == "Contents" and values and isinstance(values[0], str) and values[0] in renames \
+                    and not row.links:
+                values[0] = renames[values[0]]
+            row.values = tuple(values)
 
 
 def _place(slot: Slot, layout: SheetLayout, book: NameBook) -> None:

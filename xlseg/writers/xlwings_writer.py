@@ -13,21 +13,33 @@ input (``"=1+1"`` becomes a formula, ``"#N/A"`` an error, ``"1-2"`` a date, ``"0
 every string is written with a leading apostrophe, which Excel (COM and Office.js) takes as "this is
 text" and does not show or return as part of the value.
 
-Not painted here (xlwings has no engine-neutral API for them): print setup (landscape, fit to page
-width), the reversed category axis of bar charts (bars run bottom-to-top instead of in table order),
-the value axis starting at zero (``ChartSpec.axis_from_zero``; Excel's own axis may start above it) and
-series colours — except that a waterfall's invisible base series is hidden through COM in desktop Excel.
+Charts: the value series, the overall value as a line series (both from the layout's chart data), the
+value axis from zero with the layout's label step and number format; stacked charts (a waterfall) as
+Excel's stacked chart types. Not painted here (xlwings has no engine-neutral API for them): print setup
+(landscape, fit to page width), the reversed category axis of horizontal bar charts, series colours of
+stacked charts (a waterfall's invisible base series is hidden through COM in desktop Excel only), and the
+interval's error bars except in desktop Excel on Windows (COM; see :func:`_error_bars`). Sheet links in
+the Summary are hyperlinks (``#'Sheet'!A1``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 from typing import Any
 
 from xlwings.utils import hex_to_rgb
 
-from xlseg.sheets.layout import COLORS, GENERAL, Block, CellValue, ConditionalFormat, SheetLayout, assign_names
+from xlseg.sheets.layout import (
+    COLORS,
+    GENERAL,
+    Block,
+    CellValue,
+    ConditionalFormat,
+    SheetLayout,
+    assign_names,
+    link_location,
+)
 from xlseg.sheets.names import NameBook
 
 TEXT_PREFIX = "'"
@@ -42,11 +54,14 @@ def excel_value(value: CellValue) -> object:
     return value
 
 
-def add_sheets(book: Any, layouts: Sequence[SheetLayout], *, after: Any) -> list[Any]:
+def add_sheets(book: Any, layouts: Sequence[SheetLayout], *, after: Any,
+               on_sheet: Callable[[Any, int], None] | None = None) -> list[Any]:
     """Add one new sheet per layout after the sheet ``after`` and paint it; return the new sheets.
 
     Sheet and table names are made valid and unique against everything already in ``book`` (sheets,
-    Excel tables, defined names), so no existing sheet is ever written to.
+    Excel tables, defined names), so no existing sheet is ever written to. ``on_sheet(sheet, n)`` is called
+    for the n-th new sheet (from 1) as soon as it exists, before it is painted — the macro marks it there,
+    so a failure while painting leaves only sheets it will recognise and replace on the next run.
     """
     taken_tables = [t.name for s in book.sheets for t in s.tables] + [_plain_name(n.name) for n in book.names]
     assign_names(layouts, NameBook(sheets=[s.name for s in book.sheets], tables=taken_tables))
@@ -54,6 +69,8 @@ def add_sheets(book: Any, layouts: Sequence[SheetLayout], *, after: Any) -> list
     previous = after
     for layout in layouts:
         sheet = book.sheets.add(name=layout.name, after=previous)
+        if on_sheet is not None:
+            on_sheet(sheet, len(sheets) + 1)
         paint_sheet(sheet, layout)
         sheets.append(sheet)
         previous = sheet
@@ -119,6 +136,10 @@ def paint_block(sheet: Any, block: Block, *, values_written: bool = False) -> No
     for cf in block.conditional:
         for r1, c1, r2, c2 in block.conditional_ranges(cf):
             _conditional(sheet.range((r1, c1), (r2, c2)), cf)
+    for cell in block.cells():
+        if cell.link and isinstance(cell.value, str):
+            target = sheet.range((cell.row, cell.col))
+            target.add_hyperlink("#" + link_location(cell.link), cell.value, f"Go to {cell.link}")
     if block.chart is not None:
         _chart(sheet, block)
 
@@ -214,7 +235,7 @@ def _conditional(rng: Any, cf: ConditionalFormat) -> None:
     formats = rng.conditional_formats
     if cf.kind == "data_bar":
         formats.add_data_bar(colors[0], minimum=0, gradient=True, show_value=True)
-    elif len(colors) == 3 and cf.midpoint is not None:
+    elif len(colors) == 3:
         # lowest value / a number / highest value, like the openpyxl writer's rule; the public
         # add_color_scale() only takes one threshold type for all three stops, the engines take any
         formats.impl.add_color_scale({
@@ -237,19 +258,68 @@ def _hide_first_series(chart: Any) -> None:
         return
 
 
+_CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered", "line": "line_markers"}
+_STACKED_TYPES = {"bar": "bar_stacked", "column": "column_stacked"}
+
+
 def _chart(sheet: Any, block: Block) -> None:
+    """The block's chart: the value series, and with chart data the overall value as a second series drawn as
+    a dashed line; the value axis from zero with the layout's label step and number format. The interval's
+    error bars need Excel's own chart object (COM, see :func:`_error_bars`)."""
     spec, ranges, anchor = block.chart, block.chart_ranges(), block.chart_anchor()
     if spec is None or ranges is None or anchor is None:
         return
     (cr1, cc1, cr2, cc2), (vr1, vc1, vr2, vc2) = ranges
-    last_col = max(r[3] for r, _ in block.chart_series())  # stacked series sit in adjacent columns
-    kind = "bar" if spec.kind == "bar" else "column"
+    extra = block.chart_data_ranges() if spec.kind != "bar" and not spec.stacked else None
+    if extra is not None:
+        vr1, vc1, vr2, vc2 = extra["series"]
+    else:
+        vc2 = max(r[3] for r, _ in block.chart_series())  # stacked series sit in adjacent columns
     chart = sheet.charts.add(
-        chart_type=f"{kind}_{'stacked' if spec.stacked else 'clustered'}",
-        source=sheet.range((vr1, vc1), (vr2, last_col)), plot_by="columns", anchor=sheet.range(anchor),
-        width=spec.width_pt, height=spec.height_pt,
+        chart_type=_STACKED_TYPES[spec.kind] if spec.stacked else _CHART_TYPES[spec.kind],
+        source=sheet.range((vr1, vc1), (vr2, vc2)), plot_by="columns",
+        anchor=sheet.range(anchor), width=spec.width_pt, height=spec.height_pt,
     )
-    if spec.colors and spec.colors[0] is None:
-        _hide_first_series(chart)
     chart.set_x_axis_values(sheet.range((cr1, cc1), (cr2, cc2)))
     chart.title = spec.title
+    if spec.stacked:
+        if spec.colors and spec.colors[0] is None:
+            _hide_first_series(chart)
+    else:
+        count = 2 if extra is not None else 1
+        _series(chart, 1, count).set(fill_color=f"#{COLORS['bar']}", line_color=f"#{COLORS['bar']}")
+        if extra is not None:
+            _series(chart, 2, count).set(chart_type="line", line_color=_ACCENT)
+            _error_bars(sheet, chart, extra)
+    axis = chart.value_axis
+    if spec.axis_from_zero:
+        axis.minimum_scale = 0
+    if spec.axis_step is not None:
+        axis.major_unit = spec.axis_step
+    axis.number_format = spec.number_format
+
+
+def _series(chart: Any, index: int, count: int) -> Any:
+    """Series ``index`` of a chart made from ``count`` columns. Excel counts the series itself; the remote
+    engine cannot read them back synchronously, so its collection is told the count this writer made."""
+    try:
+        return chart.series(index)
+    except NotImplementedError:
+        from xlwings.main import ChartSeries
+
+        return ChartSeries(impl=type(chart.impl.series)(chart.impl, count=count)(index))
+
+
+def _error_bars(sheet: Any, chart: Any, extra: dict[str, tuple[int, int, int, int]]) -> None:
+    """Custom error bars (the interval) on the value series, through Excel's COM object model on Windows.
+
+    xlwings has no engine-neutral call for error bars; on other engines (the remote engine, Office.js) the
+    chart keeps its reference line and the interval stays in the table and the chart data.
+    """
+    if getattr(getattr(sheet.book.app, "engine", None), "name", "") != "excel":
+        return
+    x_y, both, custom = 1, 1, -4114  # xlY, xlErrorBarIncludeBoth, xlErrorBarTypeCustom
+    plus = sheet.range(*(extra["plus"][:2], extra["plus"][2:])).api
+    minus = sheet.range(*(extra["minus"][:2], extra["minus"][2:])).api
+    chart.api[1].SeriesCollection(1).ErrorBar(Direction=x_y, Include=both, Type=custom, Amount=plus,
+                                              MinusValues=minus)

@@ -4,6 +4,8 @@ Public API (imported lazily so that ``import xlseg`` and the CLI start fast):
 
 * :func:`xlseg.breakdown` — one row per segment with users, share, metrics, totals and statistics.
 * :func:`xlseg.crosstab` — rows × columns pivot with correct grand totals.
+* :func:`xlseg.retention`, :func:`xlseg.lifecycle`, :func:`xlseg.rfm`, :func:`xlseg.engagement`,
+  :func:`xlseg.activity` — behavioural segmentation of an activity table (one row per event).
 * :func:`xlseg.load_table` — clean any input (Excel range values, DataFrame, file) into a :class:`Table`.
 * :func:`xlseg.report` — a report workbook (Summary, one sheet per breakdown, crosstab heatmaps):
   ``xlseg.report(df, by=["device", "geography,plan"]).to_excel("report.xlsx")``.
@@ -31,6 +33,11 @@ _EXPORTS = {
     "Role": "xlseg.schema",
     "XlsegError": "xlseg.errors",
     "make_users": "xlseg.demo",
+    "retention": "xlseg.behavior.retention",
+    "lifecycle": "xlseg.behavior.lifecycle",
+    "rfm": "xlseg.behavior.rfm",
+    "engagement": "xlseg.behavior.engagement",
+    "activity": "xlseg.behavior.activity",
 }
 
 __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
@@ -38,14 +45,24 @@ __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
     "Role",
     "Table",
     "XlsegError",
+    "activity",
     "breakdown",
     "crosstab",
+    "engagement",
+    "lifecycle",
     "load_table",
     "make_users",
     "report",
+    "retention",
+    "rfm",
 ]
 
 if TYPE_CHECKING:
+    from xlseg.behavior.activity import activity
+    from xlseg.behavior.engagement import engagement
+    from xlseg.behavior.lifecycle import lifecycle
+    from xlseg.behavior.retention import retention
+    from xlseg.behavior.rfm import rfm
     from xlseg.demo import make_users
     from xlseg.engine.breakdowns import breakdown
     from xlseg.engine.crosstabs import crosstab

@@ -78,10 +78,11 @@ def read_events(
     ``user``/``time`` default to the table's first id and date columns; ``keep`` names further activity
     columns to keep in ``Events.frame``. ``users`` is a user table (any input form) with the ``user`` column.
     """
-    wanted = None if user is None or time is None else list(dict.fromkeys([user, time, *([value] if value else []), *keep]))
+    named = [user, time, *([value] if value else []), *keep]
+    wanted = None if user is None or time is None else list(dict.fromkeys(named))
     table = load_table(events, columns=wanted, roles=roles)
-    user = user or _detect(table, Role.ID, "user id", "user")
     time = time or _detect(table, Role.DATE, "date", "time")
+    user = user or _detect(table, Role.ID, "user id", "user")
     for name in (user, time, *([value] if value else []), *keep):
         if name not in table.frame.columns:
             raise column_not_found(name, table.frame.columns)
@@ -108,7 +109,8 @@ def read_events(
             notes.append(f"excluded {plural(int(late.sum()), 'row')} on or after as_of {day_text(stop)}")
         drop |= late
         if drop.all():
-            raise XlsegError(f"no activity before as_of {day_text(stop)}; the first is on {day_text(int(present_days.min()))}")
+            first = day_text(int(present_days.min()))
+            raise XlsegError(f"no activity before as_of {day_text(stop)}; the first is on {first}")
     values = _values(frame, value) if value else None
     if drop.any():
         keep_rows = ~drop

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from xlseg.behavior.engagement import days_active
-from xlseg.behavior.events import read_events
+from xlseg.behavior.events import Events, read_events
 from xlseg.behavior.facts import active_days, active_periods, user_facts
 from xlseg.behavior.lifecycle import last_period_states
 from xlseg.behavior.periods import check_period, period_codes
@@ -45,10 +45,20 @@ def activity(
     inactive), ``engagement`` (tier by ``active_days_28``: :data:`DEFAULT_TIERS`, or ``tiers`` name → fewest
     days), then with ``users`` the user table's columns; its users without activity are kept as "never active".
     """
+    check_period(period)  # bad options fail before the events are read
+    _tiers(tiers)
+    segment_grid(segments)
+    ev = read_events(events, user, time, value, users=users, as_of=as_of)
+    return activity_of(ev, period=period, tiers=tiers, segments=segments)
+
+
+def activity_of(
+    ev: Events, *, period: str = "month", tiers: Mapping[str, int] | None = None, segments: object = "default"
+) -> pd.DataFrame:
+    """:func:`activity` of events already read."""
     period = check_period(period)
     tier_names, tier_edges = _tiers(tiers)
     grid = segment_grid(segments)
-    ev = read_events(events, user, time, value, users=users, as_of=as_of)
     facts = user_facts(ev)
     n = ev.n_users
     days = active_days(ev, int(ev.days.min()), ev.as_of)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import read_events
+from xlseg.behavior.events import Events, read_events
 from xlseg.behavior.facts import Pairs, active_days
 from xlseg.errors import XlsegError
 
@@ -34,6 +34,11 @@ def engagement(
     """
     window = check_window(window)
     ev = read_events(events, user, time, as_of=as_of)
+    return engagement_of(ev, window)
+
+
+def engagement_of(ev: Events, window: int = 28) -> pd.DataFrame:
+    """:func:`engagement` of events already read."""
     start = ev.as_of - max(window, 28)
     pairs = active_days(ev, start, ev.as_of)
     table = engagement_table(pairs, ev.as_of, window)

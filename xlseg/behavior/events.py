@@ -44,6 +44,7 @@ class Events:
         attributes: with a user table, one row per user code (aligned with ``ids``) holding its columns
             except the id; else None.
         frame: the cleaned activity table (for segment columns such as ``by``), rows aligned with ``codes``.
+        cache: facts already computed from these events, so several analyses reduce the rows once.
     """
 
     user: str
@@ -55,6 +56,7 @@ class Events:
     notes: list[str] = field(default_factory=list)
     attributes: pd.DataFrame | None = None
     frame: pd.DataFrame | None = None
+    cache: dict[object, object] = field(default_factory=dict, repr=False)  # facts already reduced (facts.py)
 
     @property
     def n_users(self) -> int:

@@ -47,6 +47,12 @@ class Pairs:
 
 def user_facts(ev: Events) -> UserFacts:
     """First/last day, row count and value sum per user (``GROUP BY user``)."""
+    if "users" not in ev.cache:
+        ev.cache["users"] = _user_facts(ev)
+    return ev.cache["users"]  # type: ignore[return-value]
+
+
+def _user_facts(ev: Events) -> UserFacts:
     n = ev.n_users
     rows = group_sizes(ev.codes, n)
     first = np.full(n, np.iinfo(np.int64).max)
@@ -63,13 +69,19 @@ def user_facts(ev: Events) -> UserFacts:
 
 def active_periods(ev: Events, period: str) -> Pairs:
     """Distinct (user, period) pairs of activity (``SELECT DISTINCT user, period``)."""
-    return distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users)
+    key = ("periods", period)
+    if key not in ev.cache:
+        ev.cache[key] = distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users)
+    return ev.cache[key]  # type: ignore[return-value]
 
 
 def active_days(ev: Events, start: int, stop: int) -> Pairs:
     """Distinct (user, day) pairs of activity on days ``start <= day < stop``."""
-    inside = (ev.days >= start) & (ev.days < stop)
-    return distinct_pairs(ev.codes[inside], ev.days[inside], ev.n_users)
+    key = ("days", start, stop)
+    if key not in ev.cache:
+        inside = (ev.days >= start) & (ev.days < stop)
+        ev.cache[key] = distinct_pairs(ev.codes[inside], ev.days[inside], ev.n_users)
+    return ev.cache[key]  # type: ignore[return-value]
 
 
 def distinct_pairs(users: np.ndarray, codes: np.ndarray, n_users: int) -> Pairs:

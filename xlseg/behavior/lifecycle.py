@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import read_events
+from xlseg.behavior.events import Events, read_events
 from xlseg.behavior.facts import Pairs, active_periods
 from xlseg.behavior.periods import check_period, labels, period_codes
 from xlseg.behavior.retention import NO_COHORT, _signup_periods, first_periods
@@ -48,6 +48,11 @@ def lifecycle(
     """
     period = check_period(period)
     ev = read_events(events, user, time, users=users, as_of=as_of)
+    return lifecycle_of(ev, period=period, signup=signup)
+
+
+def lifecycle_of(ev: Events, *, period: str = "month", signup: str | None = None) -> pd.DataFrame:
+    """:func:`lifecycle` of events already read."""
     pairs = active_periods(ev, period)
     last = int(period_codes(np.array([ev.as_of - 1]), period)[0])
     notes = list(ev.notes)

@@ -66,6 +66,14 @@ def retention(
         raise XlsegError(f"cohort='{cohort}' is a column of the user table; pass it as users=")
     keep = [by] if by is not None and not _in_users(users, by) else []
     ev = read_events(events, user, time, users=users, as_of=as_of, keep=keep)
+    return retention_of(ev, period=period, mode=mode, cohort=cohort, by=by, counts=counts)
+
+
+def retention_of(
+    ev: Events, *, period: str = "month", mode: str = "on", cohort: str | None = None, by: str | None = None,
+    counts: bool = False,
+) -> pd.DataFrame:
+    """:func:`retention` of events already read (facts reduced once, shared with other analyses)."""
     pairs = active_periods(ev, period)
     last = int(period_codes(np.array([ev.as_of - 1]), period)[0])
     notes = list(ev.notes)

@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import read_events
+from xlseg.behavior.events import Events, read_events
 from xlseg.behavior.facts import UserFacts, user_facts
 from xlseg.errors import XlsegError
 
@@ -60,7 +60,12 @@ def rfm(
     """
     grid = segment_grid(segments)
     ev = read_events(events, user, time, value, as_of=as_of)
-    table = rfm_table(user_facts(ev), ev.as_of, grid)
+    return rfm_of(ev, grid)
+
+
+def rfm_of(ev: Events, grid: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`rfm` of events already read (``grid`` from :func:`segment_grid`; default map by default)."""
+    table = rfm_table(user_facts(ev), ev.as_of, segment_grid() if grid is None else grid)
     table.insert(0, ev.user, ev.ids.to_numpy())
     table.attrs["notes"] = list(ev.notes)
     return table

@@ -72,6 +72,8 @@ COLORS = {
     "up": "C6EFCE",  # significantly above overall (fill)
     "down": "FFC7CE",  # significantly below overall (fill)
 }
+#: Colours of a multi-series chart's series, in order (blue, green, amber, red, grey).
+SERIES_COLORS = ("5B9BD5", "70AD47", "FFC000", "F8696B", "A5A5A5")
 
 
 def cell_value(value: object, what: str = "a label") -> CellValue:
@@ -183,12 +185,15 @@ class ConditionalFormat:
 
 @dataclass
 class ChartSpec:
-    """A native chart beside the block's table, plotting one column over the body rows.
+    """A native chart beside the block's table, plotting one column (or a run of adjacent columns) over the body rows.
 
     Attributes:
-        kind: ``"bar"`` (horizontal bars, categories top to bottom in table order) or ``"column"``.
+        kind: ``"bar"`` (horizontal bars, categories top to bottom in table order), ``"column"``, ``"line"``
+            or ``"stacked_column"`` (one stacked column per row; negative values stack below zero).
         title: chart title.
         value_column: the name of the plotted column; the stub columns are the categories.
+        more_columns: further series, the columns right after ``value_column`` in table order (a legend
+            then names them; each series gets the next colour of :data:`SERIES_COLORS`).
         number_format: the format of the value axis and data labels.
         width_pt, height_pt: size in points. The anchor (top-left cell) is :meth:`Block.chart_anchor`.
         placement: "right" of the table (level with its header) or "below" it (under the notes), for
@@ -198,7 +203,7 @@ class ChartSpec:
             when a value is negative.
     """
 
-    kind: Literal["bar", "column"]
+    kind: Literal["bar", "column", "line", "stacked_column"]
     title: str
     value_column: str
     number_format: str = GENERAL
@@ -206,6 +211,12 @@ class ChartSpec:
     height_pt: float = 220.0
     placement: Literal["right", "below"] = "right"
     axis_from_zero: bool = True
+    more_columns: tuple[str, ...] = ()
+
+    @property
+    def series(self) -> int:
+        """Number of plotted series."""
+        return 1 + len(self.more_columns)
 
     @property
     def rows_spanned(self) -> int:
@@ -375,8 +386,11 @@ class Block:
             return None
         r1, r2 = runs[0]
         value_col = self.column_index(self.chart.value_column)
+        last_col = value_col + len(self.chart.more_columns)
+        if [self.column_index(c) for c in self.chart.more_columns] != list(range(value_col + 1, last_col + 1)):
+            raise ValueError(f"chart series of block {self.title!r} must be adjacent columns")
         stub_last = self.left + max(self.stub, 1) - 1
-        return (r1, self.left, r2, stub_last), (self.header_row, value_col, r2, value_col)
+        return (r1, self.left, r2, stub_last), (self.header_row, value_col, r2, last_col)
 
     @property
     def bottom(self) -> int:

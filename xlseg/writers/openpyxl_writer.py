@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell as XlCell
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.formatting.rule import ColorScaleRule, DataBarRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -26,7 +26,7 @@ from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlseg.errors import XlsegError
-from xlseg.sheets.layout import COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names
+from xlseg.sheets.layout import COLORS, SERIES_COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
 from xlseg.sheets.textsafe import needs_protection
 
@@ -133,11 +133,17 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
     if ranges is None or anchor is None:
         return
     (cr1, cc1, cr2, cc2), (vr1, vc1, vr2, vc2) = ranges
-    chart = BarChart()
-    chart.type = "bar" if spec.kind == "bar" else "col"
+    chart = LineChart() if spec.kind == "line" else BarChart()
+    if spec.kind != "line":
+        chart.type = "bar" if spec.kind == "bar" else "col"
+    if spec.kind == "stacked_column":
+        chart.grouping, chart.overlap = "stacked", 100
     chart.style = 10
     chart.title = spec.title
-    chart.legend = None
+    if spec.series == 1:
+        chart.legend = None
+    else:
+        chart.legend.position = "b"
     chart.add_data(Reference(ws, min_col=vc1, min_row=vr1, max_col=vc2, max_row=vr2), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=cc1, min_row=cr1, max_col=cc2, max_row=cr2))
     chart.y_axis.number_format = spec.number_format
@@ -148,13 +154,17 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
     chart.y_axis.delete = False
     if spec.kind == "bar":
         chart.x_axis.scaling.orientation = "maxMin"  # first category on top, like the table
-    series = chart.series[0]
-    series.graphicalProperties.solidFill = COLORS["bar"]
-    series.graphicalProperties.line.solidFill = COLORS["bar"]
-    chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
-                                     showPercent=False)
-    chart.dataLabels.numFmt = spec.number_format
-    chart.gapWidth = 60
+    for i, series in enumerate(chart.series):
+        color = COLORS["bar"] if spec.series == 1 else SERIES_COLORS[i % len(SERIES_COLORS)]
+        if spec.kind != "line":
+            series.graphicalProperties.solidFill = color
+        series.graphicalProperties.line.solidFill = color
+    if spec.series == 1:
+        chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+                                         showPercent=False)
+        chart.dataLabels.numFmt = spec.number_format
+    if spec.kind != "line":
+        chart.gapWidth = 60
     chart.width = spec.width_pt / PT_PER_CM
     chart.height = spec.height_pt / PT_PER_CM
     ws.add_chart(chart, f"{get_column_letter(anchor[1])}{anchor[0]}")

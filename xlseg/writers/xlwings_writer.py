@@ -225,13 +225,18 @@ def _conditional(rng: Any, cf: ConditionalFormat) -> None:
         formats.add_color_scale(colors)
 
 
+#: xlwings chart type of each layout chart kind.
+CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered", "line": "line",
+               "stacked_column": "column_stacked"}
+
+
 def _chart(sheet: Any, block: Block) -> None:
     spec, ranges, anchor = block.chart, block.chart_ranges(), block.chart_anchor()
     if spec is None or ranges is None or anchor is None:
         return
     (cr1, cc1, cr2, cc2), (vr1, vc1, vr2, vc2) = ranges
     chart = sheet.charts.add(
-        chart_type="bar_clustered" if spec.kind == "bar" else "column_clustered",
+        chart_type=CHART_TYPES[spec.kind],
         source=sheet.range((vr1, vc1), (vr2, vc2)), plot_by="columns", anchor=sheet.range(anchor),
         width=spec.width_pt, height=spec.height_pt,
     )

@@ -1,4 +1,4 @@
-"""The ``xlseg`` command: report workbooks from files, and the built-in demo.
+"""The ``xlseg`` command: report workbooks from files, behavioural sheets of activity tables, and the demo.
 
 Start-up stays light: pandas, openpyxl and the engine are imported inside the commands, so
 ``xlseg --help`` answers at once.
@@ -29,6 +29,13 @@ examples:
 --by COL[,COL...]   one breakdown per --by; a comma joins columns into one multi-dimensional breakdown
 --metric COL:AGG    aggregations: mean, median, sum, min, max, count, nunique, rate (yes/no columns), p1..p99
 --bins COL=SPEC     q4 (quartiles), width:5, edges:18,25,35, top:5, day/week/month/quarter/year
+"""
+
+BEHAVIOR_EXAMPLES = """\
+examples:
+  xlseg behavior events.csv -o behaviour.xlsx
+  xlseg behavior orders.parquet -o rfm.xlsx --user customer_id --time ordered_at --value amount --as-of 2024-07-01
+  xlseg behavior events.csv -o behaviour.xlsx --users users.csv --period week
 """
 
 DEMO_EXAMPLES = """\
@@ -71,6 +78,30 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--template", metavar="PATH", help="a styled .xlsx template to fill (read, never modified)")
     rep.add_argument("--sheet", metavar="NAME", help="the sheet to read from an Excel INPUT (default: the first)")
     rep.add_argument("--title", metavar="TEXT", help="the report title")
+
+    beh = commands.add_parser(
+        "behavior", help="write the behavioural sheets of an activity table (retention, lifecycle, RFM, engagement)",
+        description="Write a workbook (.xlsx) of an activity table (one row per event, order or session): Summary,"
+        " Retention (cohort heatmap and curve), Lifecycle, Engagement (power-user curve), RFM and, with --users,"
+        " RFM segment and engagement tier by user attribute. Columns not named are detected from their roles.",
+        epilog=BEHAVIOR_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    beh.add_argument("input", metavar="EVENTS", help="the activity table: .csv, .xlsx, .xlsm or .parquet")
+    beh.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the workbook to write (.xlsx)")
+    beh.add_argument("--user", metavar="COL", help="the user id column (default: the first id column)")
+    beh.add_argument("--time", metavar="COL", help="the date/time column (default: the first date column)")
+    beh.add_argument("--value", metavar="COL", help="the amount column for RFM (default: the first numeric column)")
+    beh.add_argument("--users", metavar="FILE", help="a user table (id + attributes) joined by the user column")
+    beh.add_argument("--period", choices=("day", "week", "month", "quarter"), default="month",
+                     help="cohort and lifecycle period (default month; weeks are ISO weeks)")
+    beh.add_argument("--as-of", metavar="YYYY-MM-DD",
+                     help="first day after the analysed data (default: the day after the last activity)")
+    beh.add_argument("--window", type=_positive_int, default=28, metavar="DAYS",
+                     help="engagement window in days (default 28)")
+    beh.add_argument("--mode", choices=("on", "on_or_after"), default="on", help="retention mode (default on)")
+    beh.add_argument("--title", metavar="TEXT", help="the workbook title")
+    beh.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    beh.add_argument("--debug", action="store_true", help="show the full traceback on errors")
 
     demo = commands.add_parser(
         "demo", help="write the report of a built-in demo user table (no input file needed)",
@@ -198,6 +229,22 @@ def _run_demo(args: argparse.Namespace, log: StageLog) -> int:
     users = make_users(args.rows, seed=args.seed)
     result = report(users, min_size=args.min_size, confidence=args.confidence, title="xlseg demo: app users",
                     progress=log)
+    from xlseg.behavior_report import add_demo_behavior
+
+    add_demo_behavior(result, users, seed=args.seed, progress=log)
+    return _write(result, args, log)
+
+
+def _run_behavior(args: argparse.Namespace, log: StageLog) -> int:
+    from xlseg.writers.atomic import check_output_path  # light: no pandas
+
+    check_output_path(args.output, args.input, None)
+    if args.users:
+        check_output_path(args.output, args.users, None)
+    from xlseg.behavior_report import behavior_report
+
+    result = behavior_report(args.input, args.user, args.time, args.value, users=args.users, period=args.period,
+                             mode=args.mode, window=args.window, as_of=args.as_of, title=args.title, progress=log)
     return _write(result, args, log)
 
 
@@ -230,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     log = StageLog(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
-    run = {"report": _run_report, "demo": _run_demo, "workbook": _run_workbook}[args.command]
+    run = {"report": _run_report, "behavior": _run_behavior, "demo": _run_demo, "workbook": _run_workbook}[args.command]
     try:
         return run(args, log)
     except Exception as error:  # noqa: BLE001 - every error becomes one line unless --debug

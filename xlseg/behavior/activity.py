@@ -17,10 +17,12 @@ from xlseg.behavior.facts import active_days, active_periods, user_facts
 from xlseg.behavior.lifecycle import last_period_states
 from xlseg.behavior.periods import check_period, period_codes
 from xlseg.behavior.retention import first_periods
-from xlseg.behavior.rfm import rfm_table, segment_grid
+from xlseg.behavior.rfm import DEFAULT_SEGMENTS, rfm_table, segment_grid
 from xlseg.errors import XlsegError
 
 NEVER_ACTIVE = "never active"
+#: Lifecycle stages of a user in the last period, in the order tables show them.
+STAGES = ("new", "returning", "resurrecting", "dormant", "inactive", NEVER_ACTIVE)
 #: Engagement tiers on days active in the last 28 days: name → the fewest days of the tier.
 DEFAULT_TIERS: dict[str, int] = {"inactive": 0, "light": 1, "regular": 4, "frequent": 12, "power": 20}
 
@@ -94,14 +96,22 @@ def activity_of(
         table[column] = filled
     segment = np.full(n, NEVER_ACTIVE, dtype=object)
     segment[active] = scores["segment"].to_numpy()
-    table["segment"] = segment
-    table["lifecycle"] = last_period_states(pairs, first_periods(pairs, n), last, n)
-    table["engagement"] = np.asarray(tier_names, dtype=object)[
-        np.searchsorted(tier_edges, table["active_days_28"].to_numpy(), side="right") - 1]
+    table["segment"] = pd.Categorical(segment, categories=_segment_order(grid))
+    table["lifecycle"] = pd.Categorical(last_period_states(pairs, first_periods(pairs, n), last, n),
+                                        categories=STAGES)
+    tier = np.searchsorted(tier_edges, table["active_days_28"].to_numpy(), side="right") - 1
+    table["engagement"] = pd.Categorical.from_codes(tier, categories=tier_names)
     if ev.attributes is not None:
         table = pd.concat([table, ev.attributes.reset_index(drop=True)], axis=1)
     table.attrs["notes"] = list(ev.notes)
     return table
+
+
+def _segment_order(grid: np.ndarray) -> list[str]:
+    """Segment names as categories: the default map's order (else by first R × F cell), then "never active"."""
+    names = list(dict.fromkeys(grid[::-1].ravel().tolist()))
+    default = [name for name in DEFAULT_SEGMENTS if name in names]
+    return [*default, *[name for name in names if name not in default], NEVER_ACTIVE]
 
 
 def _tiers(tiers: Mapping[str, int] | None) -> tuple[list[str], np.ndarray]:

@@ -29,8 +29,8 @@ def engagement(
 ) -> pd.DataFrame:
     """The power-user curve: ``days_active`` (1…window), ``users``, ``share``, ``share_at_least``.
 
-    ``.attrs["summary"]`` is a small table (measure, value) with DAU, WAU, MAU, users active in the window and
-    stickiness; ``.attrs["notes"]`` says what was cleaned.
+    ``.attrs["summary"]`` maps DAU, WAU, MAU, users active in the window and stickiness to their values;
+    ``.attrs["notes"]`` says what was cleaned.
     """
     window = check_window(window)
     ev = read_events(events, user, time, as_of=as_of)
@@ -79,9 +79,8 @@ def engagement_table(pairs: Pairs, as_of: int, window: int) -> pd.DataFrame:
     dau = inside.sum() / window
     wau = int((days_active(pairs, as_of - 7, as_of, n_users) > 0).sum())
     mau = int((days_active(pairs, as_of - 28, as_of, n_users) > 0).sum())
-    table.attrs["summary"] = pd.DataFrame({
-        "measure": ["DAU (mean)", "WAU (last 7 days)", "MAU (last 28 days)", f"users active in {window} days",
-                    "stickiness (DAU / window users)"],
-        "value": [dau, wau, mau, total, dau / total if total else np.nan],
-    })
+    table.attrs["summary"] = {
+        "DAU (mean)": float(dau), "WAU (last 7 days)": wau, "MAU (last 28 days)": mau,
+        f"users active in {window} days": total, "stickiness (DAU / window users)": dau / total if total else None,
+    }
     return table

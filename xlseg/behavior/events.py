@@ -45,6 +45,7 @@ class Events:
             except the id; else None.
         frame: the cleaned activity table (for segment columns such as ``by``), rows aligned with ``codes``.
         cache: facts already computed from these events, so several analyses reduce the rows once.
+        value: name of the value column, or None.
     """
 
     user: str
@@ -57,6 +58,7 @@ class Events:
     attributes: pd.DataFrame | None = None
     frame: pd.DataFrame | None = None
     cache: dict[object, object] = field(default_factory=dict, repr=False)  # facts already reduced (facts.py)
+    value: str | None = None
 
     @property
     def n_users(self) -> int:
@@ -77,14 +79,18 @@ def read_events(
 ) -> Events:
     """Clean ``events`` and code its users, days and values (see the module docstring).
 
-    ``user``/``time`` default to the table's first id and date columns; ``keep`` names further activity
+    ``user``/``time`` default to the table's first id and date columns, ``value="auto"`` to its first numeric
+    column (or none); ``keep`` names further activity
     columns to keep in ``Events.frame``. ``users`` is a user table (any input form) with the ``user`` column.
     """
-    named = [user, time, *([value] if value else []), *keep]
-    wanted = None if user is None or time is None else list(dict.fromkeys(named))
+    auto_value = value == "auto"
+    named = [user, time, *([value] if value and not auto_value else []), *keep]
+    wanted = None if user is None or time is None or auto_value else list(dict.fromkeys(named))
     table = load_table(events, columns=wanted, roles=roles)
     time = time or _detect(table, Role.DATE, "date", "time")
     user = user or _detect(table, Role.ID, "user id", "user")
+    if auto_value:
+        value = next((c for c in table.columns_with(Role.METRIC) if c not in (user, time)), None)
     for name in (user, time, *([value] if value else []), *keep):
         if name not in table.frame.columns:
             raise column_not_found(name, table.frame.columns)
@@ -120,7 +126,8 @@ def read_events(
         values = values[keep_rows] if values is not None else None
         codes, uniques = _recode(codes, uniques)
     ids = _ids(uniques, user)
-    result = Events(user, ids, codes.astype(np.int64, copy=False), days, values, stop, notes, None, frame)
+    result = Events(user, ids, codes.astype(np.int64, copy=False), days, values, stop, notes, None, frame,
+                    value=value)
     if users is not None:
         _join_users(result, users)
     return result

@@ -48,8 +48,8 @@ def rfm(
     segments: object = "default",
 ) -> pd.DataFrame:
     """One row per active user: the user column, ``recency_days``, ``frequency``, ``monetary``, ``R``, ``F``,
-    ``M``, ``segment``. ``.attrs["cuts"]`` holds the cut points (rows recency_days, frequency, monetary;
-    columns q1…q4), ``.attrs["notes"]`` what was cleaned.
+    ``M``, ``segment``. ``.attrs["cuts"]`` holds the cut points q1…q4 of recency_days, frequency and
+    monetary, ``.attrs["notes"]`` what was cleaned.
 
     Args:
         events: the activity table; ``user``, ``time``, ``value`` its id, date and amount columns.
@@ -65,8 +65,9 @@ def rfm(
 
 def rfm_of(ev: Events, grid: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`rfm` of events already read (``grid`` from :func:`segment_grid`; default map by default)."""
-    table = rfm_table(user_facts(ev), ev.as_of, segment_grid() if grid is None else grid)
-    table.insert(0, ev.user, ev.ids.to_numpy())
+    facts = user_facts(ev)
+    table = rfm_table(facts, ev.as_of, segment_grid() if grid is None else grid)
+    table.insert(0, ev.user, ev.ids.to_numpy()[facts.rows > 0])
     table.attrs["notes"] = list(ev.notes)
     return table
 
@@ -97,7 +98,7 @@ def rfm_table(facts: UserFacts, as_of: int, grid: np.ndarray) -> pd.DataFrame:
     else:
         table["M"] = pd.array([pd.NA] * len(table), dtype="Int64")
     table["segment"] = grid[r - 1, f - 1]
-    table.attrs["cuts"] = pd.DataFrame(cuts, index=["q1", "q2", "q3", "q4"]).T
+    table.attrs["cuts"] = {name: [float(c) for c in points] for name, points in cuts.items()}
     return table
 
 
@@ -151,3 +152,33 @@ def _scores(spec: object, letter: str) -> list[int]:
         low, high = int(match[1]), int(match[2] or match[1])
         scores.extend(range(low, high + 1))
     return scores
+
+
+SUMMARY_METRICS = {"recency_days": "mean", "frequency": "mean", "monetary": ["mean", "sum"],
+                   "R": "mean", "F": "mean", "M": "mean"}
+
+
+def rfm_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment of an :func:`rfm` table (users, share, mean recency/frequency/monetary, monetary sum,
+    mean R/F/M; :func:`xlseg.breakdown` by ``segment``), default segments in map order, then the Total row."""
+    from xlseg.engine.breakdowns import breakdown
+
+    metrics = {k: v for k, v in SUMMARY_METRICS.items() if k != "M" or table["M"].notna().any()}
+    if table["monetary"].isna().all():
+        metrics.pop("monetary")
+    frame = breakdown(table[["segment", *metrics]].copy(), "segment", metrics)
+    order = list(DEFAULT_SEGMENTS)
+    body = frame.iloc[:-1]
+    rank = body["segment"].map({name: i for i, name in enumerate(order)}).fillna(len(order))
+    return pd.concat([body.iloc[np.argsort(rank.to_numpy(), kind="stable")], frame.iloc[-1:]], ignore_index=True)
+
+
+def rfm_grid(table: pd.DataFrame) -> pd.DataFrame:
+    """Users per R × F cell of an :func:`rfm` table (R 5 … 1 down, F 1 … 5 across), with totals."""
+    from xlseg.engine.crosstabs import crosstab
+
+    scores = pd.DataFrame({"R": table["R"].astype(str).to_numpy(), "F": table["F"].astype(str).to_numpy()})
+    counts = crosstab(scores, "R", "F")
+    body, total = counts.iloc[:-1], counts.iloc[-1:]
+    body = body.iloc[np.argsort(-body["R"].astype(int).to_numpy(), kind="stable")]
+    return pd.concat([body, total], ignore_index=True)

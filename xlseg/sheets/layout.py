@@ -194,6 +194,7 @@ class ChartSpec:
         value_column: the name of the plotted column; the stub columns are the categories.
         more_columns: further series, the columns right after ``value_column`` in table order (a legend
             then names them; each series gets the next colour of :data:`SERIES_COLORS`).
+        data_labels: show each value on a one-series chart (off for long curves, where labels overlap).
         number_format: the format of the value axis and data labels.
         width_pt, height_pt: size in points. The anchor (top-left cell) is :meth:`Block.chart_anchor`.
         placement: "right" of the table (level with its header) or "below" it (under the notes), for
@@ -212,6 +213,7 @@ class ChartSpec:
     placement: Literal["right", "below"] = "right"
     axis_from_zero: bool = True
     more_columns: tuple[str, ...] = ()
+    data_labels: bool = True
 
     @property
     def series(self) -> int:

@@ -158,8 +158,12 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
         color = COLORS["bar"] if spec.series == 1 else SERIES_COLORS[i % len(SERIES_COLORS)]
         if spec.kind != "line":
             series.graphicalProperties.solidFill = color
+        else:
+            series.smooth = False  # straight segments: a smoothed curve would invent values between periods
         series.graphicalProperties.line.solidFill = color
-    if spec.series == 1:
+    if not spec.axis_from_zero:
+        chart.x_axis.tickLblPos = "low"  # category labels under the chart, not across bars below zero
+    if spec.series == 1 and spec.data_labels:
         chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
                                          showPercent=False)
         chart.dataLabels.numFmt = spec.number_format

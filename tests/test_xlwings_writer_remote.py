@@ -128,3 +128,20 @@ def test_existing_names_are_never_reused():
     replay = Replay(names).apply(book.impl.json()["actions"])
     assert set(replay.touched) == {"summary (2)"}
     assert replay.order == ["Data", "summary (2)", "Summary"]
+
+
+def test_behaviour_sheets_paint_their_chart_kinds():
+    """Line, stacked-column (four adjacent series) and column charts reach Excel as its own chart types."""
+    from xlseg.behavior_report import behavior_report
+    from xlseg.demo import make_activity
+
+    users = make_users(300)
+    result = behavior_report(make_activity(users), users=users[["user_id", "device"]])
+    book, names = _book()
+    add_sheets(book, result.sheets, after=book.sheets[0])
+    actions = book.impl.json()["actions"]
+    charts = [(a["args"][1], a["args"][2], a["args"][3]) for a in actions if a["func"] == "addChart"]
+    lifecycle = next(s for s in result.sheets if s.name == "Lifecycle").blocks[0]
+    _, values = lifecycle.chart_ranges()
+    assert charts[1][:2] == ("ColumnStacked", "Lifecycle") and values[3] - values[1] == 3
+    assert [c[0] for c in charts] == ["Line", "ColumnStacked", "Line", "ColumnClustered", "BarClustered"]

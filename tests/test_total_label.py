@@ -100,7 +100,8 @@ def test_udf_spills_the_unambiguous_totals_row(users: pd.DataFrame) -> None:
     from xlseg.excel.udfs import SEG_BREAKDOWN
 
     rows = [list(users.columns), *users.astype(object).values.tolist()]
-    spilled = SEG_BREAKDOWN(rows, "device")
+    cells = SEG_BREAKDOWN(rows, "device")  # the spilled cells: header row, then one row per segment
+    spilled = pd.DataFrame(cells[1:], columns=cells[0])
     labels = spilled["device"].tolist()
     assert labels.count("Total") == 1 and labels[-1] == "Total (all)"
     assert int(spilled.loc[spilled["device"] == "Total", "users"].iloc[0]) == (users["device"] == "Total").sum()

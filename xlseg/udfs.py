@@ -1,9 +1,12 @@
 """The Excel formulas under their first module name, for workbooks whose *UDF Modules* say ``xlseg.udfs``.
 
 The formulas live in :mod:`xlseg.excel.udfs` (workbooks made by ``xlseg workbook`` now name that module);
-this module re-exports them so that older workbooks keep working.
+this module re-exports every one of them so that older workbooks keep working.
 """
 
-from xlseg.excel.udfs import SEG_BINS, SEG_BREAKDOWN, SEG_COMPARE, SEG_CROSSTAB, SEG_PROFILE
+from xlseg.excel import udfs as _udfs
+from xlseg.excel.formulas import FORMULAS as _FORMULAS
 
-__all__ = ["SEG_BINS", "SEG_BREAKDOWN", "SEG_COMPARE", "SEG_CROSSTAB", "SEG_PROFILE"]
+globals().update({name: getattr(_udfs, name) for name in _FORMULAS})
+
+__all__ = list(_FORMULAS)

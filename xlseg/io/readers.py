@@ -14,7 +14,8 @@ Files:
   fast path reads the sheet (fastexcel lists them); the row reader gets them from calamine as ``""``
   (python-calamine issue #105) and puts their codes back from the sheet's XML (:mod:`xlseg.io.xlsx_errors`).
   A sheet that calamine refuses (newer error codes such as ``#SPILL!`` or ``#CALC!``) is read with
-  openpyxl, which is slower but hands every error over as its code.
+  openpyxl, which is slower but hands every error over as its code. Without fastexcel and python-calamine
+  (Pyodide, where xlwings Lite runs, has no build of them) every sheet is read with openpyxl.
 - ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
   apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` stays text, numbers (and dates, also
   regional ones like ``31.12.2024``) are converted only when the whole column is numeric (dates). UTF-8
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from xlseg.errors import XlsegError, did_you_mean
 from xlseg.io import xlsx_fast
 from xlseg.io.csv_numbers import decimal_comma_columns, to_point_decimals
 from xlseg.io.xlsx_errors import error_cells
+from xlseg.parallel import threads_available
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED_SUFFIXES = (".csv", *EXCEL_SUFFIXES, ".parquet")
@@ -123,8 +125,15 @@ def read_file(path: str | os.PathLike[str], *, sheet: str | int | None = None) -
 
 
 def read_excel_rows(path: Path, *, sheet: str | int | None = None) -> list[list[object]]:
-    """Return a workbook sheet's used range as rows of values, like an Excel range (blanks are ``""``)."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    """Return a workbook sheet's used range as rows of values, like an Excel range (blanks are ``""``).
+
+    Without python-calamine (it has no build for Pyodide, where xlwings Lite runs) the sheet is read with
+    openpyxl, which gives the same cells, slower.
+    """
+    try:
+        from python_calamine import CalamineError, CalamineWorkbook
+    except ImportError:
+        return _openpyxl_sheet(path, sheet)
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -133,14 +142,38 @@ def read_excel_rows(path: Path, *, sheet: str | int | None = None) -> list[list[
     try:
         index = _sheet_index(workbook.sheet_names, sheet, path.name)
         name = workbook.sheet_names[index]
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # inflating the sheet XML releases the GIL: the error scan runs while calamine parses (+4% wall)
-            scan = pool.submit(error_cells, path, name)
+
+        def parse(errors: Callable[[], list[tuple[int, int, str]]]) -> list[list[object]]:
             try:
                 worksheet = workbook.get_sheet_by_index(index)
-                rows = _with_error_codes(worksheet.to_python(), worksheet.start, scan.result())
+                return _with_error_codes(worksheet.to_python(), worksheet.start, errors())
             except CalamineError as exc:  # e.g. "Unsupported cell error value '#SPILL!'": newer error codes
-                rows = _openpyxl_rows(path, name, exc)
+                return _openpyxl_rows(path, name, exc)
+
+        if threads_available():
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                # inflating the sheet XML releases the GIL: the error scan runs while calamine parses (+4% wall)
+                rows = parse(pool.submit(error_cells, path, name).result)
+        else:  # no threads (Pyodide): the scan after the parse
+            rows = parse(lambda: error_cells(path, name))
+    finally:
+        workbook.close()
+    if not rows:
+        raise XlsegError(f"sheet '{name}' of '{path.name}' is empty")
+    return rows
+
+
+def _openpyxl_sheet(path: Path, sheet: str | int | None) -> list[list[object]]:
+    """A sheet's used range read with openpyxl alone (no python-calamine installed)."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - zip, XML or format errors: an unreadable workbook, in one line
+        raise XlsegError(f"can't read '{path.name}' as an Excel workbook ({exc})") from exc
+    try:
+        name = workbook.sheetnames[_sheet_index(workbook.sheetnames, sheet, path.name)]
+        rows = _used_range([list(row) for row in workbook[name].iter_rows(values_only=True)])
     finally:
         workbook.close()
     if not rows:

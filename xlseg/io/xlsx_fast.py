@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlseg.parallel import threads_available
+
 logger = logging.getLogger(__name__)
 # fastexcel logs "Could not determine dtype for column N, falling back to string" for empty columns; the
 # cleaning reports empty columns itself, so keep that out of the user's terminal.
@@ -62,8 +64,8 @@ class TypedSheet:
 def prefetch(path: str | os.PathLike[str], sheet: str | int | None = None) -> None:
     """Start reading ``path`` in a background thread; :func:`take` later collects the result."""
     key = _key(path, sheet)
-    if key is None or key in _pending:
-        return
+    if key is None or key in _pending or not threads_available():
+        return  # without threads (Pyodide) take() reads the sheet when it is needed
     future: Future[TypedSheet | None] = Future()
 
     def work() -> None:
@@ -88,7 +90,7 @@ def read_typed(path: Path, sheet: str | int | None = None) -> TypedSheet | None:
     """Read a sheet as typed Arrow columns, or None when only the row reader gives the exact cells."""
     try:
         import fastexcel
-    except ImportError:  # pragma: no cover - fastexcel is a dependency; without it the row reader serves
+    except ImportError:  # not installed (no Pyodide build, so not a dependency there): the row reader serves
         return None
     try:
         reader = fastexcel.read_excel(str(path))

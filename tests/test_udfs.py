@@ -34,6 +34,12 @@ SIGNATURES = {
     "SEG_COMPARE": "data, by, metric, Optional options",
     "SEG_BINS": "values, Optional spec",
     "SEG_PROFILE": "data, Optional options",
+    # behaviour (activity tables), tested in tests/test_behavior_udfs.py
+    "SEG_RETENTION": "events, Optional user, Optional time, Optional period, Optional options",
+    "SEG_LIFECYCLE": "events, Optional user, Optional time, Optional period, Optional options",
+    "SEG_RFM": "events, user, time, value, Optional options",
+    "SEG_ENGAGEMENT": "events, Optional user, Optional time, Optional window, Optional options",
+    "SEG_ACTIVITY": "events, Optional user, Optional time, Optional value, Optional options",
 }
 
 
@@ -113,7 +119,8 @@ def test_vba_wrapper_declares_every_function_with_its_arguments(udfs):
         assert f"{name} = {call}" in vba
     assert len(re.findall(r"^Function ", vba, flags=re.M)) == len(SIGNATURES)
     # not recomputed on every keystroke in the function wizard (a big table would make typing lag)
-    assert vba.count('If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function') == 5
+    wizard_guard = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function'
+    assert vba.count(wizard_guard) == len(SIGNATURES)
 
 
 def test_function_wizard_texts_fit_excel(udfs):

@@ -40,7 +40,7 @@ def test_vba_project_of_quickstart_is_kept(built):
 def test_xlwings_conf_points_at_the_xlseg_modules(built):
     conf = load_workbook(built)["xlwings.conf"]
     settings = {row[0]: row[1] for row in conf.iter_rows(max_col=2, values_only=True) if row[0]}
-    assert settings["UDF Modules"] == UDF_MODULES == "xlseg.excel.udfs;xlseg.excel.behavior_udfs;xlseg.excel.macros"
+    assert settings["UDF Modules"] == UDF_MODULES == "xlseg.excel.udfs;xlseg.excel.macros"
     assert "_xlwings.conf" not in load_workbook(built).sheetnames  # renamed = active
 
 

@@ -37,7 +37,7 @@ from xlseg.errors import XlsegError
 from xlseg.writers.atomic import atomic_write, check_output_path
 from xlseg.writers.openpyxl_writer import write_value
 
-UDF_MODULES = "xlseg.excel.udfs;xlseg.excel.behavior_udfs;xlseg.excel.macros"
+UDF_MODULES = "xlseg.excel.udfs;xlseg.excel.macros"
 CONF_SHEET = "xlwings.conf"
 CONFIG_SHEET = "xlseg"
 DATA_SHEET = "Users"

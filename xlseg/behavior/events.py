@@ -133,6 +133,17 @@ def read_events(
     return result
 
 
+def is_activity_table(table: Table) -> bool:
+    """Whether ``table`` looks like an activity log: a date column and an id column whose ids repeat."""
+    if not table.columns_with(Role.DATE):
+        return False
+    for name in table.columns_with(Role.ID):
+        ids = table.frame[name]
+        if ids.nunique() < ids.notna().sum():
+            return True
+    return False
+
+
 def _detect(table: Table, role: Role, what: str, argument: str) -> str:
     """The first column of ``role``; an error listing the columns seen when there is none."""
     found = table.columns_with(role)

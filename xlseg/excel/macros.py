@@ -16,6 +16,9 @@ Rules it keeps:
 * Settings come from an optional sheet named ``xlseg`` with key/value rows (see :mod:`xlseg.excel.args`):
   ``by`` (repeatable), ``metrics``, ``crosstab`` (repeatable), ``bins``, ``top``, ``min_size``,
   ``confidence``, ``roles``, ``title``. Without it, the report chooses breakdowns from the column roles.
+* An activity table (a date column and an id column whose ids repeat: one row per event) gets the
+  behavioural sheets instead (:func:`xlseg.behavior_report.behavior_report`: retention, lifecycle,
+  engagement, RFM); of the settings, ``roles`` and ``title`` apply.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from typing import Any
 
 import xlwings as xw
 
+from xlseg.behavior.events import is_activity_table
 from xlseg.errors import XlsegError
 from xlseg.excel.args import error_texts, is_blank, parse_options, sentence
+from xlseg.io.load import load_table
 from xlseg.reporting import report
 from xlseg.writers.xlwings_writer import add_sheets
 
@@ -82,8 +87,14 @@ def run(book: Any) -> list[str]:
         raise XlsegError("this is the xlseg settings sheet; select a cell in your data and run it again")
     found = table_around(sheet, selection)
     settings = read_settings(book)
-    title = settings.pop("title", None) or f"Segments of {sheet.name}!{found.address}"
-    result = report(found.values, title=title, **settings)
+    title = settings.pop("title", None)
+    table = load_table(found.values, roles=settings.get("roles"))
+    if is_activity_table(table):  # one row per event: the behavioural sheets
+        from xlseg.behavior_report import behavior_report
+
+        result = behavior_report(table, title=title or f"Behaviour in {sheet.name}!{found.address}")
+    else:
+        result = report(table, title=title or f"Segments of {sheet.name}!{found.address}", **settings)
     remove_results(book, sheet)
     new_sheets = add_sheets(book, result.sheets, after=sheet)
     key = source_key(sheet.name)

@@ -267,3 +267,19 @@ def test_cdnow_retention_lifecycle_rfm_match_oracle(cdnow_events):
     ours = xlseg.rfm(ev, "customer_id", "date", "amount").sort_values("customer_id").reset_index(drop=True)
     oracle = oracle_rfm(ev, "customer_id", "date", "amount").sort_values("customer_id").reset_index(drop=True)
     same(ours, oracle)
+
+
+@pytest.mark.parametrize("period", ["week", "month", "quarter"])
+def test_period_codes_of_many_days_match_pandas_periods(period):
+    """Above LOOKUP_ROWS days the codes come from a lookup table: same labels as pandas' own periods."""
+    from behavior_oracle import FREQ, label
+
+    from xlseg.behavior.periods import LOOKUP_ROWS, labels, period_codes
+
+    days = np.random.default_rng(1).integers(-400, 20_000, LOOKUP_ROWS + 5)
+    codes = period_codes(days, period)
+    stamps = pd.to_datetime(days, unit="D")
+    expected = [label(p, period) for p in stamps.to_period(FREQ[period])]
+    uniques, first = np.unique(codes, return_index=True)
+    assert labels(uniques, period) == [expected[i] for i in first]
+    assert (np.diff(uniques) > 0).all() and len(uniques) == len(set(expected))

@@ -25,11 +25,20 @@ def check_period(period: str) -> str:
     return name
 
 
+#: From this many days on, codes are looked up in a table over the span of days (one gather, not a date
+#: conversion per row).
+LOOKUP_ROWS = 100_000
+
+
 def period_codes(days: np.ndarray, period: str) -> np.ndarray:
     """The period code of each day number (int64)."""
     days = np.asarray(days, dtype=np.int64)
     if period == "day":
         return days
+    if days.size >= LOOKUP_ROWS:
+        low, high = int(days.min()), int(days.max())
+        if high - low < days.size:
+            return period_codes(np.arange(low, high + 1), period)[days - low]
     if period == "week":  # 1970-01-01 is a Thursday: day -3 is the Monday that starts week 0
         return (days + 3) // 7
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)

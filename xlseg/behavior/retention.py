@@ -119,13 +119,15 @@ def retention_table(
     offsets = pairs.code - cohorts[pairs.user]
     counted = (rows >= 0) & (offsets >= 0)
     rows, offsets, who = rows[counted], offsets[counted], pairs.user[counted]
-    if mode == "on":
-        np.add.at(grid, (rows, offsets), 1)  # pairs are distinct: one per active user and period
+    width = grid.shape[1]
+    if mode == "on":  # pairs are distinct: one per active user and period
+        grid = np.bincount(rows * width + offsets, minlength=grid.size).reshape(grid.shape)
     else:
         furthest = np.full(len(cohorts), -1, dtype=np.int64)
         np.maximum.at(furthest, who, offsets)
         reached_by = member & (furthest >= 0)
-        np.add.at(grid, (row_of[reached_by], furthest[reached_by]), 1)
+        cells = row_of[reached_by] * width + furthest[reached_by]
+        grid = np.bincount(cells, minlength=grid.size).reshape(grid.shape)
         grid = np.cumsum(grid[:, ::-1], axis=1)[:, ::-1]  # active at N or later
     reached = cohort_codes[:, None] + np.arange(grid.shape[1])[None, :] <= last
     all_counts = np.where(reached, grid, 0).sum(axis=0)

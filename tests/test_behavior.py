@@ -283,3 +283,23 @@ def test_period_codes_of_many_days_match_pandas_periods(period):
     uniques, first = np.unique(codes, return_index=True)
     assert labels(uniques, period) == [expected[i] for i in first]
     assert (np.diff(uniques) > 0).all() and len(uniques) == len(set(expected))
+
+
+def test_integer_ids_from_a_frame_or_parquet_give_what_text_ids_give(tmp_path):
+    """Whole-number ids skip the text cleaning (a fast path); the tables are those of the same ids as text."""
+    ev = make_events(seed=9, users=80)
+    ev = ev.assign(user_id=ev["user_id"].str[1:].astype(np.int64) + 10**12)
+    text = ev.assign(user_id=ev["user_id"].astype(str))
+    path = tmp_path / "ev.parquet"
+    ev.to_parquet(path)
+    for source in (ev, path):
+        ours = xlseg.rfm(source, "user_id", "time", "revenue").sort_values("user_id").reset_index(drop=True)
+        assert ours["user_id"].dtype == np.int64
+        expected = xlseg.rfm(text, "user_id", "time", "revenue").sort_values("user_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(ours.drop(columns="user_id"), expected.drop(columns="user_id"))
+        assert ours["user_id"].astype(str).tolist() == expected["user_id"].tolist()
+        same(xlseg.lifecycle(source, "user_id", "time"), oracle_lifecycle(text, "user_id", "time"))
+    blank_time = ev.astype({"time": object, "revenue": object})
+    blank_time.loc[3, ["time", "revenue"]] = None  # a row whose other cells are blank is kept, and dropped later
+    notes = xlseg.rfm(blank_time, "user_id", "time", "revenue").attrs["notes"]
+    assert any("dropped 1 row whose time in 'time' is blank" in n for n in notes)

@@ -115,7 +115,7 @@ def test_libreoffice_percentile_inc_and_countif_reproduce_the_rfm_scores(soffice
     from openpyxl import Workbook
 
     rfm = xlseg.rfm(events, "user_id", "time", "amount", as_of="2025-07-01").head(400)
-    chosen = events[events["user_id"].astype(str).isin(rfm["user_id"])]  # ids come back as text
+    chosen = events[events["user_id"].isin(rfm["user_id"])]
     rfm = xlseg.rfm(chosen, "user_id", "time", "amount", as_of="2025-07-01")
     book = Workbook()
     ws = book.active
@@ -188,3 +188,14 @@ def test_demo_appends_the_behavioural_sheets(tmp_path):
     names = load_workbook(out).sheetnames
     assert names[0] == "Summary" and "device" in names
     assert names[-6:] == ["Behaviour", "Retention", "Lifecycle", "Engagement", "RFM", "Segments by attribute"]
+
+
+def test_readme_behaviour_example_runs():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Behavioural segmentation \(activity tables\).*?```python\n(.*?)```", readme, re.S).group(1)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    assert len(namespace["act"]) == 2000

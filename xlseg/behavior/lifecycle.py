@@ -21,7 +21,7 @@ import pandas as pd
 from xlseg.behavior.events import Events, read_events
 from xlseg.behavior.facts import Pairs, active_periods
 from xlseg.behavior.periods import check_period, labels, period_codes
-from xlseg.behavior.retention import NO_COHORT, _signup_periods, first_periods
+from xlseg.behavior.retention import NO_COHORT, signup_periods, first_periods
 from xlseg.io.cells import plural
 
 STATES = ("new", "returning", "resurrecting", "dormant")
@@ -59,7 +59,7 @@ def lifecycle_of(ev: Events, *, period: str = "month", signup: str | None = None
     if signup is None:
         new_period = first_periods(pairs, ev.n_users)
     else:
-        new_period = _signup_periods(ev, signup, period, last, notes)
+        new_period = signup_periods(ev, signup, period, last, notes)
         start = new_period[pairs.user]
         early = (start != NO_COHORT) & (pairs.code < start)
         if early.any():

@@ -19,8 +19,8 @@ import pandas as pd
 from xlseg.behavior.events import Events, read_events
 from xlseg.behavior.facts import Pairs, active_periods
 from xlseg.behavior.periods import check_period, labels, offset_name, period_codes
-from xlseg.errors import XlsegError
-from xlseg.io.cells import plural
+from xlseg.errors import XlsegError, column_not_found
+from xlseg.io.cells import cell_text, plural
 from xlseg.schema import MISSING_LABEL
 
 MODES = ("on", "on_or_after")
@@ -80,7 +80,7 @@ def retention_of(
     if cohort is None:
         cohorts = first_periods(pairs, ev.n_users)
     else:
-        cohorts = _signup_periods(ev, cohort, period, last, notes)
+        cohorts = signup_periods(ev, cohort, period, last, notes)
         early = (cohorts[pairs.user] != NO_COHORT) & (pairs.code < cohorts[pairs.user])
         if early.any():
             notes.append(f"{plural(int(early.sum()), 'user-' + period)} of activity before signup not counted")
@@ -157,11 +157,9 @@ def _in_users(users: object, column: str) -> bool:
     return True  # files and ranges: looked up after loading; a missing column is reported there
 
 
-def _signup_periods(ev: Events, column: str, period: str, last: int, notes: list[str]) -> np.ndarray:
-    """Each user's cohort: the period of the user table's ``column``; missing or after ``as_of``: no cohort."""
+def signup_periods(ev: Events, column: str, period: str, last: int, notes: list[str]) -> np.ndarray:
+    """Each user's cohort (or "new" period): the period of the user table's ``column``; missing or after ``as_of``: no cohort."""
     if ev.attributes is None or column not in ev.attributes.columns:
-        from xlseg.errors import column_not_found
-
         raise column_not_found(column, [] if ev.attributes is None else ev.attributes.columns)
     dates = ev.attributes[column]
     if not pd.api.types.is_datetime64_any_dtype(dates.dtype):
@@ -184,15 +182,11 @@ def user_segments(ev: Events, column: str) -> tuple[np.ndarray, list[str]]:
         values = ev.attributes[column]
     else:
         if ev.frame is None or column not in ev.frame.columns:
-            from xlseg.errors import column_not_found
-
             raise column_not_found(column, [] if ev.frame is None else ev.frame.columns)
         order = np.lexsort((ev.days, ev.codes))
         first_rows = order[np.r_[True, ev.codes[order][1:] != ev.codes[order][:-1]]]
         values = pd.Series(pd.NA, index=range(ev.n_users), dtype=object)
         values.iloc[ev.codes[first_rows]] = ev.frame[column].iloc[first_rows].to_numpy()
-    from xlseg.io.cells import cell_text
-
     text = values.map(lambda v: cell_text(v) if not pd.isna(v) else MISSING_LABEL).astype(object)
     codes, uniques = pd.factorize(text, sort=True)
     return codes, [str(u) for u in uniques]

@@ -21,7 +21,7 @@ import pandas as pd
 from xlseg.behavior.events import Events, read_events
 from xlseg.behavior.facts import Pairs, active_periods
 from xlseg.behavior.periods import check_period, labels, period_codes
-from xlseg.behavior.retention import NO_COHORT, signup_periods, first_periods
+from xlseg.behavior.retention import NO_COHORT, first_periods, signup_periods
 from xlseg.io.cells import plural
 
 STATES = ("new", "returning", "resurrecting", "dormant")

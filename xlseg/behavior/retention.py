@@ -158,7 +158,8 @@ def _in_users(users: object, column: str) -> bool:
 
 
 def signup_periods(ev: Events, column: str, period: str, last: int, notes: list[str]) -> np.ndarray:
-    """Each user's cohort (or "new" period): the period of the user table's ``column``; missing or after ``as_of``: no cohort."""
+    """Each user's cohort (or "new" period): the period of the user table's ``column``; none when the date is
+    missing or after ``as_of``."""
     if ev.attributes is None or column not in ev.attributes.columns:
         raise column_not_found(column, [] if ev.attributes is None else ev.attributes.columns)
     dates = ev.attributes[column]

@@ -70,7 +70,7 @@ NUMBERS = st.one_of(TIES, st.integers(-10_000, 10_000).map(lambda i: i / 100), s
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=hnp.arrays(np.float64, st.integers(1, 200), elements=NUMBERS),
-       spec=st.sampled_from(["q2", "q3", "q4", "q5", "q10", "width:1", "width:3", "width:7", "edges:0,1,10",
+       spec=st.sampled_from(["q2", "q3", "q4", "q5", "q10", "equal:1", "equal:3", "equal:7", "edges:0,1,10",
                              "edges:-1.5,0.5", "18,25,65"]))
 def test_bins_never_fail_and_every_value_is_in_its_label(values: np.ndarray, spec: str) -> None:
     segments = bins_of(values, spec)
@@ -105,7 +105,7 @@ def test_quantile_bins_match_pandas_qcut_when_edges_are_unique() -> None:
 
 
 def test_a_constant_column_is_one_bin() -> None:
-    for spec in ("q4", "width:5"):
+    for spec in ("q4", "equal:5"):
         segments = bins_of([3.0, 3.0, np.nan], spec)
         assert segments.labels == ["3", MISSING]
         assert segments.codes.tolist() == [0, 0, 1]
@@ -118,11 +118,11 @@ def test_an_all_missing_column_is_all_missing() -> None:
 
 def test_equal_width_covers_min_and_max() -> None:
     values = np.array([0.0, 1, 22, 23, 44.5, 66, 67, 89])
-    segments = bins_of(values, "width:4")  # edges 0, 22.25, 44.5, 66.75, 89 (labels may round them)
+    segments = bins_of(values, "equal:4")  # edges 0, 22.25, 44.5, 66.75, 89 (labels may round them)
     assert len(segments.labels) == 4 and segments.labels[0].startswith("0–") and segments.labels[-1].endswith("–89")
     assert segments.codes.tolist() == [0, 0, 0, 1, 2, 2, 3, 3]  # 44.5 opens the third bin; 89 is in the last
     assert_every_value_in_its_label(values, segments)
-    integers = bins_of(np.arange(0, 90), "width:4")
+    integers = bins_of(np.arange(0, 90), "equal:4")
     assert integers.labels == ["0–22", "23–44", "45–66", "67–89"]
     assert np.bincount(integers.codes).tolist() == [23, 22, 22, 23]
 
@@ -165,7 +165,7 @@ def test_custom_edges_on_non_integer_data_say_which_end_holds_the_edge() -> None
 
 def test_equal_width_labels_on_non_integer_data_say_which_end_holds_the_edge() -> None:
     values = np.array([0.0, 0.25, 0.5, 1.0, 1.5, 2.0])
-    segments = bins_of(values, "width:2")
+    segments = bins_of(values, "equal:2")
     expected = np.minimum(np.floor(values), 1).astype(int)  # [0, 1) and [1, 2]: the maximum is in the last bin
     assert segments.codes.tolist() == expected.tolist()
     labels = np.asarray(segments.labels, dtype=object)[segments.codes]

@@ -167,6 +167,20 @@ def test_running_on_a_result_sheet_is_refused():
     assert "xlseg result sheet" in alerts(book.impl.json()["actions"])[0]
 
 
+def test_settings_add_the_scan_and_gap_sheets():
+    """``scan`` and ``gap`` rows in the xlseg sheet add "What stands out" and the gap sheet with its waterfall
+    (a stacked column chart; the remote engine records it, the base series' fill needs desktop Excel's COM)."""
+    config = [["setting", "value"], ["by", "plan"], ["metrics", "converted:rate"], ["min_size", 20],
+              ["scan", "converted:rate"], ["gap", "device:Desktop:Mobile"]]
+    written, replay, actions, _ = run_macro({"Data": users_rows(600), "xlseg": config}, selection="A1")
+    assert not alerts(actions)
+    assert written == ["Summary", "plan", "What stands out", "Gap Desktop vs Mobile"]
+    cells = {v for v in replay.cells("Gap Desktop vs Mobile").values() if isinstance(v, str)}
+    assert {"'Rate effect", "'Mix effect", "'Overall Desktop", "'Overall Mobile"} <= cells
+    charts = [a["args"] for a in actions if a["func"] == "addChart"]
+    assert any("column_stacked" in str(args) or "ColumnStacked" in str(args) for args in charts), charts
+
+
 def test_an_activity_table_gets_the_behavioural_sheets():
     """One row per session (ids repeat, a time column): Retention, Lifecycle, Engagement and RFM sheets."""
     from xlseg.demo import make_activity

@@ -236,7 +236,7 @@ def test_lite_main_py_that_imports_the_functions_registers_them_all():
     try:
         names = [f["name"] for f in server.custom_functions_meta(main)["functions"]]
         scripts = [s["function_name"] for s in server.custom_scripts_meta(main)]
-        result = call_officejs("SEG_BINS", [1, 2, 3, 4], "width:2")
+        result = call_officejs("SEG_BINS", [1, 2, 3, 4], "equal:2")
     finally:
         del sys.modules["main"]
     assert sorted(names) == sorted(FORMULAS) and scripts == ["segment_selection"]

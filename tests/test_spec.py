@@ -78,8 +78,8 @@ def test_aggregation_names_and_percentiles() -> None:
         ("q4", Binning("quantile", count=4)),
         ("quantile:5", Binning("quantile", count=5)),
         ("Quantiles=3", Binning("quantile", count=3)),
-        ("width:5", Binning("width", count=5)),
-        ("equal 7", Binning("width", count=7)),
+        ("equal:5", Binning("equal", count=5)), ("width:10", Binning("width", step=10.0)),
+        ("equal 7", Binning("equal", count=7)),
         ("top:5", Binning("top", count=5)),
         ("edges:18,25,35", Binning("edges", edges=(18.0, 25.0, 35.0))),
         ("18; 25 35", Binning("edges", edges=(18.0, 25.0, 35.0))),
@@ -140,7 +140,7 @@ def test_parse_by_applies_call_wide_bins_and_top() -> None:
 @pytest.mark.parametrize(
     "dimension",
     [Dimension("plan"), Dimension("plan", None, 3), Dimension("age", Binning("edges", edges=(18.0, 25.5))),
-     Dimension("signup", Binning("period", period="quarter")), Dimension("x", Binning("width", count=4), 2)],
+     Dimension("signup", Binning("period", period="quarter")), Dimension("x", Binning("equal", count=4), 2)],
 )
 def test_dimension_dict_round_trip(dimension: Dimension) -> None:
     assert parse_dimension(dimension.to_dict()) == dimension

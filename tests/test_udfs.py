@@ -34,6 +34,8 @@ SIGNATURES = {
     "SEG_COMPARE": "data, by, metric, Optional options",
     "SEG_BINS": "values, Optional spec",
     "SEG_PROFILE": "data, Optional options",
+    "SEG_SCAN": "data, metric, Optional options",
+    "SEG_GAP": "data, by, metric, between, Optional options",
     # behaviour (activity tables), tested in tests/test_behavior_udfs.py
     "SEG_RETENTION": "events, Optional user, Optional time, Optional period, Optional options",
     "SEG_LIFECYCLE": "events, Optional user, Optional time, Optional period, Optional options",
@@ -135,7 +137,7 @@ def test_function_wizard_texts_fit_excel(udfs):
 
 
 def test_tables_arrive_as_raw_values_and_results_spill_without_index(udfs):
-    for name in ("SEG_BREAKDOWN", "SEG_CROSSTAB", "SEG_COMPARE", "SEG_PROFILE"):
+    for name in ("SEG_BREAKDOWN", "SEG_CROSSTAB", "SEG_COMPARE", "SEG_PROFILE", "SEG_SCAN", "SEG_GAP"):
         info = getattr(udfs, name).__xlfunc__
         assert info["args"][0]["options"]["ndim"] == 2 and info["args"][0]["options"]["err_to_str"] is True
         assert info["ret"]["options"]["index"] is False
@@ -308,9 +310,9 @@ def test_unexpected_failure_is_a_generic_sentence_naming_the_function(udfs, monk
     def broken(*args, **kwargs):
         raise KeyError("internal detail")
 
-    from xlseg.excel import formulas
+    from xlseg.excel import segment_formulas
 
-    monkeypatch.setattr(formulas, "breakdown", broken)
+    monkeypatch.setattr(segment_formulas, "breakdown", broken)
     result = message(call_like_excel(udfs.SEG_BREAKDOWN, com_values([["a"], ["x"]]), "a", MISSING, MISSING))
     assert result == "SEG_BREAKDOWN failed unexpectedly (KeyError); check the arguments."
 
@@ -328,3 +330,14 @@ def test_plain_python_call_without_xlwings_registration(users):
 
     result = plain.SEG_BREAKDOWN(excel_rows(users), "device", "converted:rate", None)
     assert result[0] == ["device", "users", "share", "converted rate"] and result[-1][0] == "Total"
+
+
+def test_options_tz_reaches_breakdown_and_crosstab_through_xlwings(udfs):
+    rows = (("ts", "plan"), ("2024-09-08T23:30:00Z", "a"), ("2024-09-09T00:30:00Z", "b"),
+            ("2024-09-09T05:00:00Z", "a"))
+    spilled = call_like_excel(udfs.SEG_BREAKDOWN, rows, "plan", "ts:min", (("tz", "America/New_York"),))
+    assert spilled[1][:2] == ["a", 2]  # the earliest of plan a: 23:30 UTC is 19:30 in New York
+    assert spilled[1][-1].replace(tzinfo=None) == dt.datetime(2024, 9, 8, 19, 30)
+    crossed = call_like_excel(udfs.SEG_CROSSTAB, rows, "plan", "ts", MISSING, MISSING, MISSING,
+                              "tz=Asia/Tokyo; bins=ts:day")
+    assert crossed[0] == ["plan", "2024-09-09", "Total"]  # in UTC the first event is on 8 September

@@ -6,6 +6,8 @@ Public API (imported lazily so that ``import xlseg`` and the CLI start fast):
 * :func:`xlseg.crosstab` — rows × columns pivot with correct grand totals.
 * :func:`xlseg.retention`, :func:`xlseg.lifecycle`, :func:`xlseg.rfm`, :func:`xlseg.engagement`,
   :func:`xlseg.activity` — behavioural segmentation of an activity table (one row per event).
+* :func:`xlseg.scan` — which segments (and pairs of segments) stand out, BH-adjusted across all tested.
+* :func:`xlseg.gap` — a gap between two groups split into rate and mix effects (Kitagawa 1955).
 * :func:`xlseg.load_table` — clean any input (Excel range values, DataFrame, file) into a :class:`Table`.
 * :func:`xlseg.report` — a report workbook (Summary, one sheet per breakdown, crosstab heatmaps):
   ``xlseg.report(df, by=["device", "geography,plan"]).to_excel("report.xlsx")``.
@@ -38,6 +40,8 @@ _EXPORTS = {
     "rfm": "xlseg.behavior.rfm",
     "engagement": "xlseg.behavior.engagement",
     "activity": "xlseg.behavior.activity",
+    "scan": "xlseg.insight.scan",
+    "gap": "xlseg.insight.gap",
 }
 
 __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
@@ -49,12 +53,14 @@ __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
     "breakdown",
     "crosstab",
     "engagement",
+    "gap",
     "lifecycle",
     "load_table",
     "make_users",
     "report",
     "retention",
     "rfm",
+    "scan",
 ]
 
 if TYPE_CHECKING:
@@ -67,6 +73,8 @@ if TYPE_CHECKING:
     from xlseg.engine.breakdowns import breakdown
     from xlseg.engine.crosstabs import crosstab
     from xlseg.errors import XlsegError
+    from xlseg.insight.gap import gap
+    from xlseg.insight.scan import scan
     from xlseg.io.load import load_table
     from xlseg.reporting import Report, report
     from xlseg.schema import Role, Table

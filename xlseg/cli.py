@@ -25,10 +25,20 @@ examples:
   xlseg report users.csv -o report.xlsx --by device --metric converted:rate --metric session_length:mean,median
   xlseg report users.parquet -o report.xlsx --by age --bins age=edges:18,25,35,50 --min-size 50
   xlseg report users.csv -o report.xlsx --by signup_date --bins signup_date=month --crosstab plan:device
+  xlseg report users.csv -o report.xlsx --scan converted:rate
+      adds "What stands out": every segment and pair of segments vs the rest, BH-adjusted
+  xlseg report admissions.csv -o gap.xlsx --gap gender:Male:Female --by department --metric admitted:rate
+      adds a sheet splitting the gap between Male and Female into rate and mix effects by department
 
 --by COL[,COL...]   one breakdown per --by; a comma joins columns into one multi-dimensional breakdown
 --metric COL:AGG    aggregations: mean, median, sum, min, max, count, nunique, rate (yes/no columns), p1..p99
---bins COL=SPEC     q4 (quartiles), width:5, edges:18,25,35, top:5, day/week/month/quarter/year
+--bins COL=SPEC     q4 (quartiles), width:10 (bins 10 wide), equal:5 (5 bins of equal width), edges:18,25,35,
+                    top:5, day/week/month/quarter/year
+--scan COL:AGG      a rate or mean to scan segments and pairs for (auto mode scans the main metric for the Summary)
+--gap COL:A:B       split the gap in the first --metric between groups A and B of COL by the first --by column
+--role COL=ROLE     dimension, metric, flag, date (date:dmy, date:mdy, date:epoch) or id, when the guess is wrong
+--na VALUE          another cell value meaning "missing" (NA, N/A, NULL, None, NaN… are already)
+--tz ZONE           local times in this IANA zone (Europe/Berlin) for times with a zone (…Z, +02:00, epoch)
 """
 
 BEHAVIOR_EXAMPLES = """\
@@ -75,9 +85,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a heatmap of ROWS × COLS (repeatable)")
     rep.add_argument("--bins", action="append", metavar="COL=SPEC", help="bin a numeric or date column (repeatable)")
     rep.add_argument("--top", type=_positive_int, metavar="N", help="keep the N largest categories, the rest as Other")
+    rep.add_argument("--scan", metavar="COL:AGG",
+                     help="add a 'What stands out' sheet: segments and pairs vs the rest for this rate or mean")
+    rep.add_argument("--gap", metavar="COL:A:B",
+                     help="add a sheet splitting the gap between groups A and B into rate and mix effects")
     rep.add_argument("--template", metavar="PATH", help="a styled .xlsx template to fill (read, never modified)")
     rep.add_argument("--sheet", metavar="NAME", help="the sheet to read from an Excel INPUT (default: the first)")
     rep.add_argument("--title", metavar="TEXT", help="the report title")
+    rep.add_argument("--role", action="append", metavar="COL=ROLE",
+                     help="declare a column's role (repeatable): dimension, metric, flag, date, id, date:dmy, "
+                     "date:mdy or date:epoch")
+    rep.add_argument("--tz", metavar="ZONE", help="show times with a zone (…Z, +02:00, epoch) as local times in this "
+                     "IANA zone, e.g. Europe/Berlin, before days/weeks/months are cut (default: UTC)")
+    rep.add_argument("--na", action="append", metavar="VALUE",
+                     help='a cell value that means "missing", e.g. --na -999 (repeatable; NA, N/A, NULL… already are)')
+    rep.add_argument("--header-row", type=_positive_int, metavar="N",
+                     help="the row holding the column names (1 = first; default: 1, or the row under a title row)")
 
     beh = commands.add_parser(
         "behavior", help="write the behavioural sheets of an activity table (retention, lifecycle, RFM, engagement)",
@@ -180,8 +203,26 @@ def _bins(items: Sequence[str] | None) -> dict[str, str]:
         if not sep or not column.strip() or not spec.strip():
             raise XlsegError(f"--bins '{item}' not understood; write it as COL=SPEC, e.g. age=q4")
         parse_bins(spec)  # fail early with the spec's own message
+        if column.strip() in bins:
+            raise XlsegError(f"--bins gives '{column.strip()}' twice ({bins[column.strip()]} and {spec.strip()}); "
+                             "keep one")
         bins[column.strip()] = spec.strip()
     return bins
+
+
+def _roles(items: Sequence[str] | None) -> dict[str, str] | None:
+    """``--role COL=ROLE`` options as a roles mapping (a column given twice is an error)."""
+    from xlseg.errors import XlsegError
+
+    roles: dict[str, str] = {}
+    for item in items or []:
+        column, sep, role = item.rpartition("=")
+        if not sep or not column.strip() or not role.strip():
+            raise XlsegError(f"--role '{item}' not understood; write it as COL=ROLE, e.g. --role ts=date:epoch")
+        if column.strip() in roles:
+            raise XlsegError(f"--role gives '{column.strip()}' twice; keep one")
+        roles[column.strip()] = role.strip()
+    return roles or None
 
 
 def _run_report(args: argparse.Namespace, log: StageLog) -> int:
@@ -192,7 +233,8 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
         from xlseg.io.xlsx_fast import prefetch
 
         prefetch(args.input, args.sheet)  # parse in a thread while pandas & co. import below
-        _check_columns_early(args)  # a misspelt column fails now, not after the read
+        if args.header_row in (None, 1):
+            _check_columns_early(args)  # a misspelt column fails now, not after the read
     from xlseg.reporting import report
 
     if args.template:
@@ -203,7 +245,8 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     metrics = "; ".join(args.metric) if args.metric else None
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
-                    title=args.title, progress=log)
+                    title=args.title, scan=args.scan, gap=args.gap, progress=log, roles=_roles(args.role),
+                    tz=args.tz, na_values=args.na, header_row=args.header_row)
     return _write(result, args, log)
 
 
@@ -278,8 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     log = StageLog(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
     run = {"report": _run_report, "behavior": _run_behavior, "demo": _run_demo, "workbook": _run_workbook}[args.command]
+    from xlseg.errors import speaking_as  # light: no pandas
+
     try:
-        return run(args, log)
+        with speaking_as("cli"):  # messages that suggest declaring a role say --role COL=ROLE
+            return run(args, log)
     except Exception as error:  # noqa: BLE001 - every error becomes one line unless --debug
         if args.debug:
             raise

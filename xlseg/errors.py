@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 
 class XlsegError(ValueError):
@@ -34,3 +36,32 @@ def column_not_found(name: str, columns: Iterable[str]) -> XlsegError:
         shown = ", ".join(f"'{c}'" for c in cols[:8]) + (", …" if len(cols) > 8 else "")
         hint = f"; columns are {shown}"
     return XlsegError(f"column '{name}' not found{hint}")
+
+
+# Which face is talking to the user: error messages that tell the user to declare a role spell it the way that
+# face takes it. Faces set it with :func:`speaking_as`; the Python API is the default.
+_FACE: ContextVar[str] = ContextVar("xlseg_face", default="api")
+FACES = ("api", "cli", "excel")
+
+
+@contextmanager
+def speaking_as(face: str) -> Iterator[None]:
+    """Within the block, :func:`declare_role` spells declarations as ``face`` (api, cli, excel) takes them."""
+    if face not in FACES:
+        raise ValueError(f"unknown face {face!r}")
+    token = _FACE.set(face)
+    try:
+        yield
+    finally:
+        _FACE.reset(token)
+
+
+def declare_role(column: str, role: str) -> str:
+    """How the current face declares ``column``'s role: ``roles={'age': 'metric'}`` (Python),
+    ``--role age=metric`` (command line) or ``roles=age:metric`` (Excel options)."""
+    face = _FACE.get()
+    if face == "cli":
+        return f"--role {column}={role}"
+    if face == "excel":
+        return f"roles={column}:{role}"
+    return f"roles={{'{column}': '{role}'}}"

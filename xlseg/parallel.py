@@ -9,10 +9,12 @@ Where Python cannot start threads — Pyodide, which runs xlwings Lite in the br
 threads nor processes — every job runs in the calling thread: :func:`threads_available` finds that
 out at run time (once) by starting a thread, and the other modules that would use a thread (the .xlsx
 read in :mod:`xlseg.io.readers` and :mod:`xlseg.io.xlsx_fast`) ask it too.
+raises its own error, as a plain loop would. Jobs run in a copy of the caller's context variables.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import threading
@@ -44,5 +46,6 @@ def map_columns(job: Callable[[Item], Result], items: Iterable[Item], rows: int)
     workers = min(len(items), os.cpu_count() or 1)
     if rows < PARALLEL_ROWS or workers < 2 or not threads_available():
         return [job(item) for item in items]
+    contexts = [contextvars.copy_context() for _ in items]  # each job sees the caller's context (e.g. the face)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(job, items))
+        return list(pool.map(lambda context, item: context.run(job, item), contexts, items))

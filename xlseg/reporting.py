@@ -15,23 +15,35 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xlseg.engine.auto import default_bins
 from xlseg.engine.breakdowns import breakdown
 from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError, column_not_found
+from xlseg.insight.gap import gap as split_gap
+from xlseg.insight.scan import scan as scan_segments
+from xlseg.io.asked import metrics_as_asked
 from xlseg.io.load import load_table
 from xlseg.io.readers import EXCEL_SUFFIXES
 from xlseg.io.xlsx_header import check_columns
 from xlseg.schema import Role, Table
 from xlseg.sheets.blocks import breakdown_block, crosstab_block, main_metric, summary_sheet
 from xlseg.sheets.choose import Choice, Plan, auto_plan, distinct_count
+from xlseg.sheets.insight_blocks import finding_sentences, gap_sheet, scan_sheet
 from xlseg.sheets.layout import SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
 from xlseg.sheets.present import format_number, number_format, segment_name
-from xlseg.spec import column_of, parse_breakdowns, parse_crosstab, parse_metrics, requested_columns, whole_number
+from xlseg.spec import (
+    column_of,
+    named,
+    parse_breakdowns,
+    parse_crosstab,
+    parse_metrics,
+    requested_columns,
+    whole_number,
+)
 
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
-MANY_DISTINCT = 20  # a numeric/date `by` column with more distinct values gets default bins
 
 
 @dataclass
@@ -83,7 +95,12 @@ def report(
     sheet: str | int | None = None,
     roles: Mapping[str, str] | None = None,
     title: str | None = None,
+    scan: str | None = None,
+    gap: str | None = None,
     progress: Progress | None = None,
+    tz: str | None = None,
+    na_values: object = None,
+    header_row: int | None = None,
 ) -> Report:
     """Compute a segmentation report of ``data``.
 
@@ -105,23 +122,38 @@ def report(
         sheet: the sheet to read from an Excel file.
         roles: column → role overrides (``{"signup": "date"}``).
         title: the report title (default: "Segmentation of <file name>" or "Segmentation report").
+        scan: a metric (``"converted:rate"``) to scan every segment and pair of segments for: adds a "What stands
+            out" sheet (:func:`xlseg.scan`). In auto mode (``by=None``) the main metric is scanned anyway and
+            its top findings go on the Summary.
+        gap: ``"column:A:B"``: adds a sheet splitting the gap in the first metric between groups A and B into
+            rate and mix effects by the first ``by`` column (:func:`xlseg.gap`), e.g. with
+            ``by="department", metrics="admitted:rate", gap="gender:Male:Female"``.
         progress: called with a short message at each stage (for the CLI's stage log).
+        tz: show times with a zone (``…Z``, ``+02:00``, ``date:epoch``) as local times in this IANA zone
+            (``"Europe/Berlin"``) before periods are cut; default UTC.
+        na_values: extra tokens meaning "missing" (``["-999"]``), besides NA, N/A, NULL, None, NaN…
+        header_row: the row holding the header (1 = first); default: row 1, or the row after a title row.
 
     Returns:
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
     """
     say = progress or (lambda _message: None)
+    bins, top = named(bins), named(top) if isinstance(top, Mapping) else top  # names may be 10, True, dates
     source = Path(data) if isinstance(data, (str, os.PathLike)) else None
     breakdowns = parse_breakdowns(by)
     metric_list = None if metrics is None else parse_metrics(metrics)
     crosstab_list = None if crosstabs is None else [parse_crosstab(c) for c in crosstabs]
     requested = requested_columns(breakdowns or [], metric_list or [], crosstab_list or [])
-    if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
-        check_columns(source, sheet, requested)
+    if source is not None and source.suffix.lower() in EXCEL_SUFFIXES and header_row in (None, 1):
+        check_columns(source, sheet, requested)  # names vs the header row, before the read
     say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet, keep=requested)  # a named blank column: one "(missing)"
+    table = load_table(data, roles=roles, sheet=sheet, keep=requested,  # a named blank column: one "(missing)"
+                       na_values=na_values, header_row=header_row, tz=tz)
     if len(table.frame) == 0:
         raise XlsegError("the table has no data rows to segment")
+    if metric_list:  # a number statistic asked of an id-looking column is honoured, and the Summary says so
+        segmented = requested_columns(breakdowns or [], [], crosstab_list or []) + list(roles or {})
+        table = metrics_as_asked(table, metric_list, segmented=segmented)
     say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})
@@ -135,7 +167,7 @@ def report(
     total = len(plan.breakdowns) + len(plan.crosstabs)
     for i, choice in enumerate(plan.breakdowns, 1):
         say(f"breakdown {i}/{total}: {' × '.join(choice.columns)}")
-        by_items = [_default_bins(item, table, bins) for item in choice.by]
+        by_items = [default_bins(item, table, bins) for item in choice.by]
         frame = breakdown(table, by_items, _metrics_for(choice, plan.metrics, chosen=metric_list is None),
                           bins=bins, top=top, min_size=min_size, confidence=confidence, intervals=True, compare=True)
         ordered = len(by_items) == 1 and (isinstance(by_items[0], Mapping) and "bins" in by_items[0]
@@ -147,6 +179,17 @@ def report(
         layout, tables = _crosstab_sheet(table, rows, cols, plan.metrics, bins, top, min_size)
         sheets.append(layout)
         frames[layout.name] = tables
+    findings: list[str] = []
+    if scan is not None or breakdowns is None:
+        findings, scan_frame = _scan(table, scan, plan, breakdowns is None, bins, top, min_size, confidence, say)
+        if scan is not None and scan_frame is not None:
+            sheets.append(scan_sheet(scan_frame))
+            frames[sheets[-1].name] = [scan_frame]
+    if gap is not None:
+        say(f"gap decomposition: {gap}")
+        gap_frame = _gap(table, gap, breakdowns, plan.metrics, bins, top, confidence)
+        sheets.append(gap_sheet(gap_frame))
+        frames[sheets[-1].name] = [gap_frame]
     if not sheets:
         raise XlsegError("nothing to report: no column to segment by; name one (--by COLUMN, or by='column' in Python)")
     book = NameBook()
@@ -163,11 +206,57 @@ def report(
         confidence=confidence,
         min_size=min_size,
         name=summary_name,
+        findings=findings[:3] + findings[-1:] if len(findings) > 4 else findings,
     )
     for block in summary.blocks:
         if block.table_name:
             block.table_name = book.table(block.table_name)
     return Report([summary, *sheets], renamed, table, source)
+
+
+def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mapping[str, object], top: object,
+          min_size: int | None, confidence: float, say: Progress) -> tuple[list[str], pd.DataFrame | None]:
+    """The scan of ``metric`` — or, when None (auto mode), of the plan's first rate or mean — as sentences for
+    the Summary and the frame. It scans auto mode's dimensions in auto mode, else the breakdowns' columns (text
+    columns limited to ``top`` categories, as on their sheets). An automatic scan with nothing to scan gives no
+    findings instead of an error."""
+    asked = metric is not None
+    if metric is None:
+        comparable = [(c, a) for c, a in plan.metrics if a in ("rate", "mean")]
+        if not comparable:
+            return [], None
+        metric = f"{comparable[0][0]}:{comparable[0][1]}"
+    column = metric.rpartition(":")[0] or metric
+    by = None if auto else list({column_of(i): _with_top(i, table, top) for c in plan.breakdowns for i in c.by
+                                 if column_of(i) != column}.values())
+    say(f"scanning segments for {metric}")
+    try:
+        frame = scan_segments(table, metric, by=by or None, min_size=min_size, confidence=confidence, bins=bins)
+    except XlsegError:
+        if asked:
+            raise
+        return [], None
+    return finding_sentences(frame), frame
+
+
+def _with_top(item: object, table: Table, top: object) -> object:
+    """A text column as a dimension limited to its ``top`` largest categories (an int, or column → int)."""
+    if top is None or not isinstance(item, str) or table.roles.get(item) != Role.DIMENSION:
+        return item
+    count = top.get(item) if isinstance(top, Mapping) else top
+    return item if count is None else {"column": item, "top": count}
+
+
+def _gap(table: Table, spec: str, breakdowns: list[list[object]] | None, metrics: list[tuple[str, str]],
+         bins: Mapping[str, object], top: object, confidence: float) -> pd.DataFrame:
+    """The gap of the first rate or mean between the groups of ``spec`` (``"column:A:B"``), by the first ``by``."""
+    comparable = [(c, a) for c, a in metrics if a in ("rate", "mean")]
+    if not breakdowns or not comparable:
+        raise XlsegError("a gap needs the column to split it by and a rate or mean: --gap gender:Male:Female --by "
+                         "department --metric admitted:rate")
+    column, agg = comparable[0]
+    return split_gap(table, breakdowns[0][0], f"{column}:{agg}", between=spec, bins=bins,
+                     top=top if isinstance(top, int) else None, confidence=confidence)
 
 
 def _metrics_for(choice: Choice, metrics: list[tuple[str, str]], *, chosen: bool) -> list[tuple[str, str]]:
@@ -204,21 +293,6 @@ def _label(items: Sequence[object]) -> str:
     return " / ".join(column_of(i) for i in items)
 
 
-def _default_bins(item: object, table: Table, bins: Mapping[str, object]) -> object:
-    """Dates without a bin spec by month; numeric columns with many values in quartiles."""
-    column = column_of(item)
-    if column in bins or (isinstance(item, Mapping) and "bins" in item):
-        return item
-    role = table.roles.get(column)
-    if role == Role.DATE:
-        spec = "month"
-    elif role == Role.METRIC and distinct_count(table.frame[column]) > MANY_DISTINCT:
-        spec = "q4"
-    else:
-        return item
-    return {**item, "bins": spec} if isinstance(item, Mapping) else {"column": column, "bins": spec}
-
-
 def _breakdown_sheet(frame: pd.DataFrame, by: list[str], rows: int, confidence: float,
                      min_size: int | None, ordered: bool = False) -> SheetLayout:
     dims = " × ".join(by)
@@ -240,8 +314,8 @@ def _focus(frame: pd.DataFrame, main: str) -> pd.DataFrame:
 def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metrics: list[tuple[str, str]],
                     bins: Mapping[str, object], top: object, min_size: int | None
                     ) -> tuple[SheetLayout, list[pd.DataFrame]]:
-    rows = [_default_bins(r, table, bins) for r in rows]
-    cols = [_default_bins(c, table, bins) for c in cols]
+    rows = [default_bins(r, table, bins) for r in rows]
+    cols = [default_bins(c, table, bins) for c in cols]
     row_names, col_name = [column_of(r) for r in rows], _label(cols)
     counts = crosstab(table, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
     base = "_".join(row_names) + "_x_" + col_name.replace(" / ", "_")

@@ -52,12 +52,18 @@ class Table:
         notes: one short sentence per cleaning step that changed something
             (e.g. "dropped 3 empty rows", "2 error cells (#N/A) in 'revenue' read as missing").
         source_rows: data rows in the input before empty rows were dropped.
+        formats: column → the Excel number format its input text implied (percent text → ``"0.0%"``), for
+            outputs of that column's values (means, sums, percentiles); other columns are not listed.
+        flag_words: for flags read from words, the file's spelling of (false, true), e.g. ``("No", "Yes")``:
+            a flag segmented as a dimension keeps these labels instead of FALSE/TRUE.
     """
 
     frame: pd.DataFrame
     roles: dict[str, Role]
     notes: list[str] = field(default_factory=list)
     source_rows: int = 0
+    formats: dict[str, str] = field(default_factory=dict)
+    flag_words: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def columns_with(self, role: Role) -> list[str]:
         """Names of the columns that have ``role``, in table order."""

@@ -7,8 +7,9 @@ pass short strings. The parsers here turn both into the same small objects, and
 Grammar of the strings:
 
 * metrics: ``"session_length:mean,median; converted:rate"`` — ``column:agg[,agg...]`` joined by ``;``.
-* bins: ``"q4"`` or ``"quantile:4"`` (tie-safe quantile bins), ``"width:5"`` or ``"equal:5"``
-  (equal-width bins), ``"edges:18,25,35"`` or ``"18,25,35"`` (custom edges; values below the first
+* bins: ``"q4"`` or ``"quantile:4"`` (tie-safe quantile bins), ``"width:10"`` (bins 10 wide, edges at
+  multiples of 10: ``0–9``, ``10–19``, …), ``"equal:5"`` (5 bins of equal width from the minimum to the
+  maximum), ``"edges:18,25,35"`` or ``"18,25,35"`` (custom edges; values below the first
   edge and from the last edge up get their own bins, e.g. ``"<18"`` and ``"35+"``),
   ``"day" | "week" | "month" | "quarter" | "year"`` (date periods), ``"top:5"`` (the 5 largest
   categories, the rest folded into "Other").
@@ -16,18 +17,24 @@ Grammar of the strings:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from xlseg.errors import XlsegError
+
+V = TypeVar("V")
 
 BASIC_AGGREGATIONS = ("mean", "median", "sum", "min", "max", "count", "nunique", "rate")
 PERIODS = ("day", "week", "month", "quarter", "year")
 _AGG_ALIASES = {"avg": "mean", "average": "mean", "distinct": "nunique", "n": "count"}
 _PERCENTILE = re.compile(r"^p(\d{1,2})$")
 MAX_BINS = 1000  # quantile and equal-width bins; more would not fit a readable sheet (and width:1e9 would hang)
+NUMERIC_BINS = ("quantile", "width", "equal", "edges")  # binnings that need a number column
 
 
 def normalize_aggregation(name: str) -> str:
@@ -55,6 +62,40 @@ def percentile_of(agg: str) -> float | None:
 MetricList = list[tuple[str, str]]
 
 
+def column_name(value: object) -> str:
+    """A column named in an argument as the text its header reads as after loading: ``10`` → ``"10"``,
+    ``10.0`` → ``"10"``, ``True`` → ``"TRUE"``, a date → ``"2024-01-31"`` (headers of ``pd.read_csv(header=None)``,
+    numpy arrays, dates and booleans are read as text the same way; see :func:`xlseg.io.headers.header_texts`)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return str(int(value))
+    if type(value).__name__ == "datetime64":  # numpy's, without importing numpy here
+        value = value.astype("datetime64[us]").item()
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d") if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+def named(mapping: Mapping[object, V] | None) -> dict[str, V]:
+    """A column → setting mapping (``bins``, ``roles``, ``top``) keyed by :func:`column_name`; a key given twice
+    (``10`` and ``"10"``) is an error."""
+    out: dict[str, V] = {}
+    for key, setting in (mapping or {}).items():
+        name = column_name(key)
+        if name in out:
+            raise XlsegError(f"column '{name}' is named twice (as {key!r} and as another key reading '{name}'); "
+                             "keep one")
+        out[name] = setting
+    return out
+
+
 def parse_metrics(metrics: object) -> MetricList:
     """Turn any accepted metrics form into a list of ``(column, aggregation)`` pairs, in order.
 
@@ -68,7 +109,7 @@ def parse_metrics(metrics: object) -> MetricList:
     if isinstance(metrics, Mapping):
         for column, aggs in metrics.items():
             agg_list = [aggs] if isinstance(aggs, str) else list(aggs)
-            pairs.extend((str(column).strip(), normalize_aggregation(a)) for a in agg_list)
+            pairs.extend((column_name(column), normalize_aggregation(a)) for a in agg_list)
     elif isinstance(metrics, str):
         for part in re.split(r"[;\n]", metrics):
             if part.strip():
@@ -78,7 +119,7 @@ def parse_metrics(metrics: object) -> MetricList:
             if item is None or (isinstance(item, str) and not item.strip()):
                 continue
             if isinstance(item, tuple) and len(item) == 2:
-                pairs.append((str(item[0]).strip(), normalize_aggregation(item[1])))
+                pairs.append((column_name(item[0]), normalize_aggregation(item[1])))
             else:
                 pairs.extend(parse_metrics(str(item)))
     else:
@@ -108,17 +149,21 @@ def metrics_to_text(metrics: MetricList) -> str:
 class Binning:
     """How to turn a column into segments.
 
-    ``kind`` is one of ``"quantile"``, ``"width"``, ``"edges"``, ``"period"``, ``"top"``.
+    ``kind`` is one of ``"quantile"``, ``"width"`` (bins ``step`` wide at multiples of ``step``),
+    ``"equal"`` (``count`` bins of equal width), ``"edges"``, ``"period"``, ``"top"``.
     """
 
     kind: str
     count: int | None = None
     edges: tuple[float, ...] = ()
     period: str | None = None
+    step: float | None = None
 
     def to_text(self) -> str:
         """The spec string that parses back to this binning."""
-        if self.kind in ("quantile", "width", "top"):
+        if self.kind == "width":
+            return f"width:{self.step:g}"
+        if self.kind in ("quantile", "equal", "top"):
             return f"{self.kind}:{self.count}"
         if self.kind == "edges":
             return "edges:" + ",".join(f"{e:g}" for e in self.edges)
@@ -134,9 +179,12 @@ def parse_bins(spec: object) -> Binning:
     text = str(spec).strip().lower()
     if text in PERIODS:
         return Binning("period", period=text)
-    match = re.fullmatch(r"(q|quantile|quantiles|width|equal|top)\s*[:=]?\s*(-?\d+)", text)
+    width = re.fullmatch(r"width\s*[:=]?\s*(\S+)", text)
+    if width:
+        return Binning("width", step=_bin_step(spec, width.group(1)))
+    match = re.fullmatch(r"(q|quantile|quantiles|equal|top)\s*[:=]?\s*(-?\d+)", text)
     if match:
-        kind = {"q": "quantile", "quantiles": "quantile", "equal": "width"}.get(match.group(1), match.group(1))
+        kind = {"q": "quantile", "quantiles": "quantile"}.get(match.group(1), match.group(1))
         return Binning(kind, count=_bin_count(spec, kind, int(match.group(2))))
     prefixed = text.startswith("edges")
     if prefixed:
@@ -144,20 +192,34 @@ def parse_bins(spec: object) -> Binning:
     parts = [p for p in re.split(r"[,;\s]+", text) if p]
     if not prefixed and len(parts) == 1 and re.fullmatch(r"[0-9]+", parts[0]):  # =SEG_BINS(D2:D501, 4)
         raise XlsegError(f"bin spec '{spec}' is one number; use q{parts[0]} for {parts[0]} groups of equal size, "
-                         f"width:{parts[0]} for equal widths or edges:{parts[0]} to cut at {parts[0]}")
+                         f"width:{parts[0]} for bins {parts[0]} wide, equal:{parts[0]} for {parts[0]} bins of "
+                         f"equal width or edges:{parts[0]} to cut at {parts[0]}")
     if parts and re.search(r"\d", text):  # numbers: custom edges; anything else (a typo like "mnth"): the list
         return _edges_binning(parts, original=spec)
     raise XlsegError(
-        f"bin spec '{spec}' not understood; use q4, width:5, edges:18,25,35, top:5 or one of {', '.join(PERIODS)}"
+        f"bin spec '{spec}' not understood; use q4, width:10, equal:5, edges:18,25,35, top:5 or one of "
+        f"{', '.join(PERIODS)}"
     )
 
 
+def _bin_step(spec: object, text: str) -> float:
+    """The width of a ``width:10`` spec: a positive finite number."""
+    try:
+        step = float(text)
+    except ValueError:
+        step = math.nan
+    if not math.isfinite(step) or step <= 0:
+        raise XlsegError(f"bin spec '{spec}' needs a positive width, e.g. width:10 for bins 10 wide "
+                         "(equal:10 gives 10 bins of equal width)")
+    return step
+
+
 def _bin_count(spec: object, kind: str, count: int) -> int:
-    """The count of a ``q4`` / ``width:5`` / ``top:5`` spec, checked: at least 1, at most :data:`MAX_BINS` bins."""
+    """The count of a ``q4`` / ``equal:5`` / ``top:5`` spec, checked: at least 1, at most :data:`MAX_BINS` bins."""
     if count < 1:
         raise XlsegError(f"bin spec '{spec}' needs a count of at least 1")
     if kind != "top" and count > MAX_BINS:
-        raise XlsegError(f"bin spec '{spec}' asks for {count:,} bins; use at most {MAX_BINS:,}, e.g. q10 or width:20")
+        raise XlsegError(f"bin spec '{spec}' asks for {count:,} bins; use at most {MAX_BINS:,}, e.g. q10 or equal:20")
     return count
 
 
@@ -205,18 +267,18 @@ def parse_dimension(item: object, bins: Mapping[str, object] | None = None, top:
     if isinstance(item, Dimension):
         return item
     if isinstance(item, Mapping):
-        column = str(item.get("column", "")).strip()
+        column = column_name(item.get("column", ""))
         spec = item.get("bins")
         top_n = item.get("top")
     else:
-        column, spec, top_n = str(item).strip(), None, None
+        column, spec, top_n = column_name(item), None, None
     if not column:
         raise XlsegError("a segment dimension has no column name")
     if spec is None and bins:
-        spec = bins.get(column)
+        spec = named(bins).get(column)
     if top_n is None and top is not None:
         # a call-wide top=N is for categories; bins (already few, in value order) are not folded into "Other"
-        top_n = top.get(column) if isinstance(top, Mapping) else (top if spec is None else None)
+        top_n = named(top).get(column) if isinstance(top, Mapping) else (top if spec is None else None)
     binning = parse_bins(spec) if spec is not None else None
     if binning is not None and binning.kind == "top":
         binning, top_n = None, binning.count
@@ -244,8 +306,10 @@ def parse_by(by: object, bins: Mapping[str, object] | None = None, top: object =
         raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
     if isinstance(by, (str, Mapping, Dimension)):
         items: list[object] = [p for p in str(by).split(",")] if isinstance(by, str) else [by]
-    else:
+    elif isinstance(by, Iterable):
         items = list(by)
+    else:  # one column named by a number, date or boolean (headers from pd.read_csv(header=None))
+        items = [by]
     dims = [parse_dimension(i, bins, top) for i in items if not (isinstance(i, str) and not i.strip())]
     if not dims:
         raise XlsegError("say which column(s) to segment by, e.g. by='geography'")
@@ -292,15 +356,14 @@ def parse_breakdowns(by: object) -> list[Breakdown] | None:
     """
     if by is None:
         return None
-    items = [by] if isinstance(by, (str, Mapping)) else list(by)  # type: ignore[call-overload]
     breakdowns: list[Breakdown] = []
-    for item in items:
+    for item in _items(by):
         if isinstance(item, str):
             parts: Breakdown = [p.strip() for p in item.split(",") if p.strip()]
         elif isinstance(item, Mapping):
             parts = [dict(item)]
         else:
-            parts = list(item)
+            parts = _items(item)
         if not parts:
             raise XlsegError("an empty breakdown; name the column(s), e.g. by='geography'")
         breakdowns.append(parts)
@@ -320,13 +383,19 @@ def parse_crosstab(item: object) -> Crosstab:
         rows_item, cols_item = item  # type: ignore[misc]
     except (TypeError, ValueError):
         raise XlsegError(f"crosstab {item!r} must be 'rows:columns' or a (rows, columns) pair") from None
-    as_list = (lambda v: [v] if isinstance(v, (str, Mapping)) else list(v))  # noqa: E731
-    return as_list(rows_item), as_list(cols_item)
+    return _items(rows_item), _items(cols_item)
+
+
+def _items(value: object) -> list[object]:
+    """One item (a name, a dimension dict, a column named by a number or date) as a list of one; a list as is."""
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
 
 
 def column_of(item: object) -> str:
     """The column a breakdown or crosstab item names (a name, or a dimension dict's ``"column"``)."""
-    return str(item["column"]) if isinstance(item, Mapping) else str(item)
+    return column_name(item["column"]) if isinstance(item, Mapping) else column_name(item)
 
 
 def requested_columns(breakdowns: Sequence[Breakdown], metrics: MetricList, crosstabs: Sequence[Crosstab]

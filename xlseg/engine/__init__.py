@@ -2,5 +2,6 @@
 
 ``breakdowns`` and ``crosstabs`` are the analyses; ``binning`` makes segments of numbers and dates,
 ``grouping`` combines dimensions into levels, ``kernels`` and ``measures`` aggregate per group, ``stats``
-holds the intervals and tests.
+holds the intervals and tests, ``versus`` compares a group with the rest from moments alone, and ``auto``
+chooses the dimensions and default bins of auto mode.
 """

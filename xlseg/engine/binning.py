@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from xlseg.engine.kernels import smallest_int
-from xlseg.errors import XlsegError
+from xlseg.errors import XlsegError, declare_role
+from xlseg.io.cells import label_sort_key
 from xlseg.schema import MISSING_LABEL, OTHER_LABEL
-from xlseg.spec import Binning, Dimension
+from xlseg.spec import MAX_BINS, Binning, Dimension
 
 MAX_DISTINCT_VALUES = 1000  # an unbinned number/date column with more distinct values needs bins
 
@@ -48,11 +49,14 @@ def missing_label(labels: list[str]) -> str:
     return next(label for label in candidates if label not in taken)
 
 
-def segment(series: pd.Series, dimension: Dimension) -> Segments:
-    """Codes and labels for ``series`` segmented as ``dimension`` says (binning, then top-N)."""
+def segment(series: pd.Series, dimension: Dimension, flag_words: tuple[str, str] | None = None) -> Segments:
+    """Codes and labels for ``series`` segmented as ``dimension`` says (binning, then top-N).
+
+    ``flag_words`` (the file's false and true words, :attr:`xlseg.schema.Table.flag_words`) label a flag's
+    segments instead of FALSE/TRUE."""
     binning = dimension.binning
     if binning is None:
-        result = _distinct_values(series)
+        result = _distinct_values(series, flag_words)
     elif binning.kind == "period":
         result = _periods(series, binning.period or "month")
     else:
@@ -79,14 +83,14 @@ def _with_missing(codes: np.ndarray, labels: list[str]) -> Segments:
 
 
 
-def _distinct_values(series: pd.Series) -> Segments:
+def _distinct_values(series: pd.Series, flag_words: tuple[str, str] | None = None) -> Segments:
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return _categories(series)
     if pd.api.types.is_bool_dtype(dtype):
         values = series.astype("boolean")
         codes = np.where(values.isna().to_numpy(), -1, values.fillna(False).to_numpy(dtype=bool).astype(np.int64))
-        return _with_missing(codes, ["FALSE", "TRUE"])
+        return _with_missing(codes, list(flag_words or ("FALSE", "TRUE")))
     if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         codes, uniques = pd.factorize(series, sort=True)
         if len(uniques) > MAX_DISTINCT_VALUES:
@@ -97,8 +101,14 @@ def _distinct_values(series: pd.Series) -> Segments:
 
 
 def _categories(series: pd.Series) -> Segments:
+    """Segments of a categorical: an ordered one keeps its category order; others sort by
+    :func:`~xlseg.io.cells.label_sort_key` (numbers by value, text as Excel sorts it)."""
     categories = [str(c) for c in series.cat.categories]
-    order = sorted(range(len(categories)), key=lambda i: (categories[i].casefold(), categories[i]))  # as Excel sorts
+    if series.cat.ordered:
+        order = list(range(len(categories)))
+    else:
+        keys = [label_sort_key(c) for c in categories]
+        order = sorted(range(len(categories)), key=keys.__getitem__)
     if order == list(range(len(categories))):  # already in label order: the codes are the segment codes
         return _with_missing(series.cat.codes.to_numpy(), categories)
     rank = np.empty(len(categories) + 1, dtype=smallest_int(len(categories)))
@@ -148,7 +158,7 @@ def _periods(series: pd.Series, period: str) -> Segments:
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         raise XlsegError(
             f"'{period}' bins need a date column; '{series.name}' is not read as dates "
-            f"(declare it: roles={{'{series.name}': 'date'}}, or roles={series.name}:date in Excel)"
+            f"(declare it: {declare_role(str(series.name), 'date')})"
         )
     periods = series.dt.to_period(PERIOD_FREQ[period])
     codes, uniques = pd.factorize(periods, sort=True)
@@ -175,15 +185,15 @@ class _Bin:
 
 
 def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
-    if binning.kind in ("quantile", "width") and not _is_number_column(series):
+    if binning.kind in ("quantile", "width", "equal") and not _is_number_column(series):
         raise XlsegError(
             f"'{binning.to_text()}' bins need a number column; '{series.name}' is not read as numbers "
-            f"(declare it: roles={{'{series.name}': 'metric'}}, or roles={series.name}:metric in Excel)"
+            f"(declare it: {declare_role(str(series.name), 'metric')})"
         )
     if binning.kind == "edges" and not _is_number_column(series):
         raise XlsegError(
             f"custom bin edges need a number column; '{series.name}' is not read as numbers "
-            f"(declare it: roles={{'{series.name}': 'metric'}}, or roles={series.name}:metric in Excel)"
+            f"(declare it: {declare_role(str(series.name), 'metric')})"
         )
     values = series.to_numpy(dtype=float, na_value=np.nan)
     finite = values[np.isfinite(values)]
@@ -191,8 +201,10 @@ def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
         return _with_missing(np.full(len(values), -1), [])
     if binning.kind == "quantile":
         bins = _quantile_bins(finite, binning.count or 4)
+    elif binning.kind == "equal":
+        bins = _equal_bins(finite, binning.count or 4)
     elif binning.kind == "width":
-        bins = _width_bins(finite, binning.count or 4)
+        bins = _step_bins(finite, binning.step or 1.0, binning.to_text())
     else:
         bins = _edge_bins(binning.edges)
     codes = _assign(values, bins)
@@ -222,7 +234,22 @@ def _quantile_bins(values: np.ndarray, count: int) -> list[_Bin]:
     return bins
 
 
-def _width_bins(values: np.ndarray, count: int) -> list[_Bin]:
+def _step_bins(values: np.ndarray, step: float, spec: str) -> list[_Bin]:
+    """Bins ``step`` wide with edges at multiples of ``step`` (``[0, 10)``, ``[10, 20)``…) covering the values."""
+    first, last = math.floor(float(values.min()) / step), math.floor(float(values.max()) / step)
+    if last - first + 1 > MAX_BINS:
+        raise XlsegError(f"bin spec '{spec}' makes {last - first + 1:,} bins on these values; use a wider width "
+                         f"(at most {MAX_BINS:,} bins) or equal:10 for 10 bins of equal width")
+    edges = [_multiple(k, step) for k in range(first, last + 2)]
+    return [_Bin(a, b, True, False) for a, b in zip(edges, edges[1:], strict=False)]
+
+
+def _multiple(k: int, step: float) -> float:
+    """``k × step`` without binary noise (``3 × 0.1`` is 0.3, not 0.30000000000000004)."""
+    return float(f"{k * step:.12g}")
+
+
+def _equal_bins(values: np.ndarray, count: int) -> list[_Bin]:
     low, high = float(values.min()), float(values.max())
     if low == high:
         return [_Bin(low, high, True, True)]

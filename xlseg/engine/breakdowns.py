@@ -19,12 +19,15 @@ from xlseg.engine.binning import Segments, segment
 from xlseg.engine.grouping import Level, build_levels
 from xlseg.engine.kernels import Moments, group_sizes
 from xlseg.engine.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
-from xlseg.engine.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
+from xlseg.engine.stats import benjamini_hochberg
+from xlseg.engine.versus import interval, p_against_rest, rest_of
 from xlseg.errors import XlsegError
+from xlseg.io.asked import NOT_NUMERIC, metrics_as_asked
+from xlseg.io.codes import code_numbers
 from xlseg.io.load import load_table, rates_as_flags
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table, totals_label
-from xlseg.spec import Dimension, Options, parse_by, parse_metrics
+from xlseg.spec import NUMERIC_BINS, Dimension, Options, parse_by, parse_metrics
 
 COMPARABLE = ("mean", "rate")  # aggregations that get intervals, lift and tests
 
@@ -49,6 +52,9 @@ def breakdown(
     compare: bool = False,
     subtotals: bool = False,
     roles: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    na_values: object = None,
+    header_row: int | None = None,
 ) -> pd.DataFrame:
     """One row per segment of the ``by`` columns, then a totals row labelled "Total".
 
@@ -63,7 +69,8 @@ def breakdown(
         metrics: what to aggregate: ``{"session_length": ["mean", "median"], "converted": "rate"}`` or
             ``"session_length:mean,median; converted:rate"``. Aggregations: mean, median, sum, min, max,
             count, nunique, rate (flags) and percentiles p1…p99.
-        bins: column → bin spec (``"q4"``, ``"width:5"``, ``"edges:18,25,35"``, ``"month"``, ``"top:5"``).
+        bins: column → bin spec (``"q4"``, ``"width:10"`` (bins 10 wide), ``"equal:5"`` (5 bins of equal
+            width), ``"edges:18,25,35"``, ``"month"``, ``"top:5"``).
         top: keep the N largest categories of every text dimension (or column → N), fold the rest into "Other".
         min_size: segments with fewer users get ``low_n = True`` (flagged, not hidden).
         sort: ``"users"`` or an output column name (e.g. ``"converted rate"``) to sort segments by,
@@ -74,6 +81,12 @@ def breakdown(
             Welch t for means, two-proportion z for rates; Benjamini–Hochberg adjusted across segments).
         subtotals: with several ``by`` columns, also give a subtotal row for every grouping level.
         roles: declare column roles the inference gets wrong, e.g. ``{"signup": "date"}``.
+        tz: show times with a zone (``…Z``, ``+02:00``, aware datetimes, ``date:epoch``) as local times in this
+            IANA zone (``"Europe/Berlin"``) before periods are cut; default UTC.
+        na_values: extra cell values that mean "missing" (``["-999", "unknown"]``), besides the usual
+            ``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``… (see :mod:`xlseg.io.missing`).
+        header_row: the row of ``data`` holding the header (1 = first; default: the first, or the row
+            under a title row; see :mod:`xlseg.io.title_rows`).
 
     Returns:
         Columns: the ``by`` columns (text labels), ``users``, ``share``, one column per metric, then
@@ -87,14 +100,38 @@ def breakdown(
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
     table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
-                  [c for c, agg in pairs if agg == "rate"])
-    return _Breakdown(table, dimensions, pairs, options).frame()
+                       [c for c, agg in pairs if agg == "rate"], pairs, dimensions, na_values, header_row, tz)
+    frame = _Breakdown(table, dimensions, pairs, options).frame()
+    frame.attrs["formats"] = input_formats(table, pairs)
+    return frame
 
 
-def load_input(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = ()) -> Table:
-    """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values."""
-    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
-    return rates_as_flags(table, [c for c in rates if c not in (roles or {})])
+def input_formats(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Output column → the number format its input implied (a mean of percent text shows as a percent);
+    counts and rates keep their own formats. Sheets read it from ``frame.attrs["formats"]``."""
+    return {metric_name(c, a): table.formats[c] for c, a in pairs
+            if c in table.formats and a not in ("count", "nunique", "rate")}
+
+
+def load_input(
+    data: object,
+    roles: Mapping[str, str] | None,
+    columns: list[str],
+    rates: Sequence[str] = (),
+    metrics: Sequence[tuple[str, str]] = (),
+    dimensions: Sequence[Dimension] = (),
+    na_values: object = None,
+    header_row: int | None = None,
+    tz: str | None = None,
+) -> Table:
+    """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values, and
+    code dimensions or number-like ids asked for a number statistic (or numeric bins) become metrics."""
+    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)), na_values=na_values,
+                       header_row=header_row, tz=tz)
+    table = rates_as_flags(table, [c for c in rates if c not in (roles or {})])
+    numeric_bins = [d.column for d in dimensions if d.binning is not None and d.binning.kind in NUMERIC_BINS]
+    segmented = [d.column for d in dimensions if d.binning is None] + list(roles or {})
+    return metrics_as_asked(table, metrics, numeric_bins, segmented)
 
 
 @dataclass
@@ -108,7 +145,8 @@ class _Breakdown:
         rows = len(self.table.frame)
         if rows == 0:
             raise XlsegError("the table has no data rows to segment")
-        segments = [segment(self.table.frame[d.column], d) for d in self.dimensions]
+        words = self.table.flag_words
+        segments = [segment(self.table.frame[d.column], d, words.get(d.column)) for d in self.dimensions]
         levels = build_levels(segments, rows)
         shown = list(range(len(levels))) if self.options.subtotals else [0, len(levels) - 1]
         groupings = _level_groupings(levels, shown)
@@ -117,18 +155,19 @@ class _Breakdown:
         users = _users(levels, shown, finest_sizes)
         stats_needed = self.options.intervals or self.options.compare
         by_column = _by_column(self.pairs)
+        views = {column: metric_view(self.table, column, aggs) for column, aggs in by_column.items()}
         for column, aggs in by_column.items():
             for agg in aggs:
-                check_metric(self.table, column, agg)
+                check_metric(self.table, column, agg, views[column][1])
 
         def aggregate(column: str) -> list[ColumnResult]:
-            series, role = self.table.frame[column], self.table.roles[column]
+            series, role = views[column]
             return aggregate_column(series, role, by_column[column], groupings, spread=stats_needed, sizes=finest_sizes)
 
         columns: dict[str, list[np.ndarray]] = {}
         for column, results in zip(by_column, map_columns(aggregate, by_column, rows), strict=True):
             for agg in by_column[column]:
-                self._add_metric(columns, column, agg, self.table.roles[column], results)
+                self._add_metric(columns, column, agg, views[column][1], results)
         return self._assemble(levels, shown, segments, users, columns)
 
     def _add_metric(
@@ -145,7 +184,7 @@ class _Breakdown:
         overall = moments[0]
         assert overall is not None and all(m is not None for m in moments)
         if self.options.intervals:
-            bounds = [_interval(m, agg, self.options.confidence) for m in moments if m is not None]
+            bounds = [interval(m, agg, self.options.confidence) for m in moments if m is not None]
             out[f"{name} lo"] = [b[0] for b in bounds]
             out[f"{name} hi"] = [b[1] for b in bounds]
         if self.options.compare:
@@ -227,10 +266,22 @@ class _Breakdown:
         return np.where(np.isnan(key), np.inf, key)  # missing values sort last
 
 
-def check_metric(table: Table, column: str, agg: str) -> None:
-    """:func:`check_aggregation`, except that a column without any value says so (its role is only a guess)."""
+def metric_view(table: Table, column: str, aggs: Sequence[str]) -> tuple[pd.Series, Role]:
+    """The values and role to aggregate ``column`` with: a dimension of number codes (a 1–5 rating that is
+    also segmented by) is aggregated as its numbers when a number statistic is asked of it."""
+    series, role = table.frame[column], table.roles[column]
+    if role == Role.DIMENSION and any(agg not in NOT_NUMERIC for agg in aggs):
+        numbers = code_numbers(series)
+        if numbers is not None:
+            return pd.Series(numbers, name=column), Role.METRIC
+    return series, role
+
+
+def check_metric(table: Table, column: str, agg: str, role: Role | None = None) -> None:
+    """:func:`check_aggregation` (for ``role``, default the column's), except that a column without any value
+    says so (its role is only a guess)."""
     try:
-        check_aggregation(column, table.roles[column], agg)
+        check_aggregation(column, role or table.roles[column], agg)
     except XlsegError:
         if table.frame[column].isna().all():
             raise XlsegError(f"'{column}' has no values (every cell is blank), so it has no {agg}") from None
@@ -282,23 +333,7 @@ def as_output(values: np.ndarray, role: Role, agg: str) -> np.ndarray:
     return values
 
 
-def _interval(moments: Moments, agg: str, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    if agg == "rate":
-        return wilson_interval(moments.total, moments.count, confidence)
-    return t_interval(moments.mean(), moments.variance(), moments.count, confidence)
-
-
 def _p_against_rest(moments: Moments, overall: Moments, agg: str) -> np.ndarray:
     """p-values of each group against everyone outside it."""
-    rest_count = overall.count[0] - moments.count
-    rest_total = overall.total[0] - moments.total
-    if agg == "rate":
-        return two_proportion_p(moments.total, moments.count, rest_total, rest_count)
-    assert moments.m2 is not None and overall.m2 is not None
-    mean = moments.mean()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rest_mean = rest_total / rest_count
-        between = moments.count * rest_count / overall.count[0] * (mean - rest_mean) ** 2
-        rest_m2 = np.maximum(overall.m2[0] - moments.m2 - between, 0.0)
-        rest_variance = rest_m2 / (rest_count - 1)
-    return welch_p(mean, moments.variance(), moments.count, rest_mean, rest_variance, rest_count)
+    overall_m2 = None if overall.m2 is None else overall.m2[0]
+    return p_against_rest(moments, rest_of(moments, overall.count[0], overall.total[0], overall_m2), agg)

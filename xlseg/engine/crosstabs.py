@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from xlseg.engine.binning import Segments, segment
-from xlseg.engine.breakdowns import as_output, check_metric, load_input
+from xlseg.engine.breakdowns import as_output, check_metric, load_input, metric_view
 from xlseg.engine.grouping import Level, build_levels, cross
 from xlseg.engine.kernels import group_sizes
 from xlseg.engine.measures import Grouping, aggregate_column
 from xlseg.errors import XlsegError
 from xlseg.schema import TOTAL_LABEL, totals_label
-from xlseg.spec import normalize_aggregation, parse_by
+from xlseg.spec import column_name, normalize_aggregation, parse_by
 
 MAX_CROSSTAB_CELLS = 5_000_000
 
@@ -31,6 +31,9 @@ def crosstab(
     bins: Mapping[str, object] | None = None,
     top: int | Mapping[str, int] | None = None,
     roles: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    na_values: object = None,
+    header_row: int | None = None,
 ) -> pd.DataFrame:
     """The pivot of ``rows`` × ``columns`` with correct grand totals.
 
@@ -44,12 +47,13 @@ def crosstab(
             (only for count and sum).
         totals: add a "Total" column and a "Total" row computed from the rows (the row is "Total (all)"
             when a row segment is itself labelled "Total").
-        bins, top, roles: as in :func:`breakdown`.
+        bins, top, roles, na_values, header_row, tz: as in :func:`breakdown`.
 
     Returns:
         One column per row dimension (labels), one column per column segment, and "Total".
     """
     agg = normalize_aggregation(agg)
+    value = None if value is None else column_name(value)
     if normalize not in (None, "row", "column", "all"):
         raise XlsegError(f"normalize must be row, column or all, not '{normalize}'")
     if normalize is not None and agg not in ("count", "sum"):
@@ -62,12 +66,15 @@ def crosstab(
     if overlap:
         raise XlsegError(f"column '{sorted(overlap)[0]}' is both a row and a column of the crosstab")
     needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
-    table = load_input(data, roles, needed, [value] if value and agg == "rate" else [])
+    asked = [(value, agg)] if value else []
+    table = load_input(data, roles, needed, [value] if value and agg == "rate" else [], asked, row_dims + column_dims,
+                       na_values, header_row, tz)
     n = len(table.frame)
     if n == 0:
         raise XlsegError("the table has no data rows to segment")
-    row_segments = [segment(table.frame[d.column], d) for d in row_dims]
-    column_segments = [segment(table.frame[d.column], d) for d in column_dims]
+    words = table.flag_words
+    row_segments = [segment(table.frame[d.column], d, words.get(d.column)) for d in row_dims]
+    column_segments = [segment(table.frame[d.column], d, words.get(d.column)) for d in column_dims]
     row_level = build_levels(row_segments, n)[-1]
     column_level = build_levels(column_segments, n)[-1]
     if row_level.size * column_level.size > MAX_CROSSTAB_CELLS:
@@ -85,9 +92,9 @@ def crosstab(
     if value is None:
         values = [u.astype(np.int64) for u in users]
     else:
-        role = table.roles[value]
-        check_metric(table, value, agg)
-        results = aggregate_column(table.frame[value], role, [agg], groupings, spread=False, sizes=cell_sizes)
+        series, role = metric_view(table, value, [agg])
+        check_metric(table, value, agg, role)
+        results = aggregate_column(series, role, [agg], groupings, spread=False, sizes=cell_sizes)
         values = [as_output(r.values[agg], role, agg) for r in results]
         if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0
             values[0] = np.where(users[0] == 0, np.nan, values[0])

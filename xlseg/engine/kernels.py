@@ -96,14 +96,18 @@ class Moments:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.count > 1, self.m2 / np.maximum(self.count - 1, 1), np.nan)
 
-    def rollup(self, parent: np.ndarray, size: int) -> Moments:
-        """The same statistics for coarser groups; ``parent[g]`` is the coarse group of fine group ``g``."""
+    def rollup(self, parent: np.ndarray, size: int, fine_mean: np.ndarray | None = None) -> Moments:
+        """The same statistics for coarser groups; ``parent[g]`` is the coarse group of fine group ``g``.
+
+        ``fine_mean`` (``np.nan_to_num(self.mean())``, when the caller rolls the same groups up many ways)
+        saves recomputing it.
+        """
         count = np.bincount(parent, self.count, size)
         total = np.bincount(parent, self.total, size)
         rolled = Moments(count, total)
         if self.m2 is not None:
             # Chan et al.: m2 of a union = sum of m2 + sum of n_g * (mean_g - mean)^2
-            fine_mean = np.nan_to_num(self.mean())
+            fine_mean = np.nan_to_num(self.mean()) if fine_mean is None else fine_mean
             coarse_mean = np.nan_to_num(rolled.mean())
             between = self.count * (fine_mean - coarse_mean[parent]) ** 2
             rolled.m2 = np.bincount(parent, self.m2 + between, size)

@@ -15,6 +15,10 @@ pairs, given either as text or as a range:
   a blank value leaves the key unset, further columns are ignored (room for comments);
 * a one-column range: each cell is read like a text entry.
 
+``na=VALUE`` (repeatable) adds a cell value meaning "missing" (``NA``, ``N/A``, ``NULL``… are already);
+``header_row=N`` says which row of the range holds the column names (default: the first, or the row under a
+title row).
+
 Column-wise settings (``bins``, ``top``, ``roles``) take ``column:value`` and may be repeated, one column
 each: ``bins=age:q4; bins=revenue:edges:0,10,100``. ``top`` also takes a plain number for every column.
 """
@@ -33,10 +37,10 @@ from xlseg.spec import whole_number
 
 #: Option keys, what their values are, and how to explain them in one line.
 BOOL_KEYS = ("intervals", "compare", "subtotals", "ascending", "totals")
-NUMBER_KEYS = ("min_size", "confidence")
-TEXT_KEYS = ("sort", "normalize", "agg", "value", "title")
+NUMBER_KEYS = ("min_size", "confidence", "depth", "header_row")
+TEXT_KEYS = ("sort", "normalize", "agg", "value", "title", "scan", "gap", "tz")
 PER_COLUMN_KEYS = ("bins", "roles")  # column:value, repeatable
-LIST_KEYS = ("by", "metrics", "crosstab")  # repeatable, kept in order (config sheet)
+LIST_KEYS = ("by", "metrics", "crosstab", "na_values")  # repeatable, kept in order (config sheet)
 ALL_KEYS = (*BOOL_KEYS, *NUMBER_KEYS, *TEXT_KEYS, *PER_COLUMN_KEYS, "top", *LIST_KEYS)
 
 _TRUE = {"true", "yes", "y", "1", "on", "x"}
@@ -232,7 +236,7 @@ def _text_pairs(text: str) -> list[tuple[str, object]]:
 def _canonical_key(key: str) -> str:
     name = re.sub(r"[\s\-]+", "_", key.strip().lower())
     name = {"min_n": "min_size", "minimum_size": "min_size", "bin": "bins", "role": "roles", "metric": "metrics",
-            "level": "confidence"}.get(name, name)
+            "level": "confidence", "na": "na_values", "na_value": "na_values", "header": "header_row"}.get(name, name)
     if name not in ALL_KEYS:
         hint = did_you_mean(name, ALL_KEYS) or "; options are " + ", ".join(ALL_KEYS)
         raise XlsegError(f"unknown option '{key.strip()}'{hint}")
@@ -257,7 +261,7 @@ def _add_option(out: dict[str, Any], key: str, raw: object) -> None:
         raise XlsegError(f"option '{name}' is given twice; keep one")
     if name in BOOL_KEYS:
         out[name] = to_bool(raw, name)
-    elif name == "min_size" or name == "top":
+    elif name in ("min_size", "top", "depth", "header_row"):
         out[name] = whole_number(raw, name)
     elif name == "confidence":
         level = to_number(raw, "confidence")

@@ -15,7 +15,9 @@ Rules it keeps:
 * Labels are written as text (see :mod:`xlseg.writers.xlwings_writer`).
 * Settings come from an optional sheet named ``xlseg`` with key/value rows (see :mod:`xlseg.excel.args`):
   ``by`` (repeatable), ``metrics``, ``crosstab`` (repeatable), ``bins``, ``top``, ``min_size``,
-  ``confidence``, ``roles``, ``title``. Without it, the report chooses breakdowns from the column roles.
+  ``confidence``, ``roles``, ``title``, ``na`` (repeatable), ``header_row``, ``tz``, ``scan`` (a metric such as
+  ``converted:rate``: adds the "What stands out" sheet) and ``gap`` (``gender:Male:Female``: adds the gap sheet
+  for the first ``by`` and metric). Without it, the report chooses breakdowns from the column roles.
 * An activity table (a date column and an id column whose ids repeat: one row per event) gets the
   behavioural sheets instead (:func:`xlseg.behavior_report.behavior_report`: retention, lifecycle,
   engagement, RFM); of the settings, ``roles`` and ``title`` apply.
@@ -31,7 +33,7 @@ from typing import Any
 import xlwings as xw
 
 from xlseg.behavior.events import is_activity_table
-from xlseg.errors import XlsegError
+from xlseg.errors import XlsegError, speaking_as
 from xlseg.excel.args import error_texts, is_blank, parse_options, sentence
 from xlseg.io.load import load_table
 from xlseg.reporting import report
@@ -42,7 +44,10 @@ logger = logging.getLogger(__name__)
 CONFIG_SHEET = "xlseg"
 MARK_PREFIX = "xlseg_"
 #: Settings the xlseg sheet may hold (the keys of :func:`xlseg.reporting.report` the macro passes on).
-MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title")
+MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title", "scan",
+                  "gap", "tz", "na_values", "header_row")
+#: Settings that say how to read the table (also used to tell an activity table from a user table).
+READING_SETTINGS = ("roles", "tz", "na_values", "header_row")
 _sub = getattr(xw, "sub", xw.script)  # xlwings Server's decorators have no ``sub``
 
 
@@ -58,7 +63,8 @@ def segment_selection(book: Any = None) -> list[str]:
     """
     book = book if book is not None else xw.Book.caller()
     try:
-        return run(book)
+        with speaking_as("excel"):
+            return run(book)
     except XlsegError as exc:
         _tell(book, str(exc))
     except Exception as exc:  # noqa: BLE001 - show one line in Excel; the traceback goes to the log
@@ -88,13 +94,14 @@ def run(book: Any) -> list[str]:
     found = table_around(sheet, selection)
     settings = read_settings(book)
     title = settings.pop("title", None)
-    table = load_table(found.values, roles=settings.get("roles"))
+    reading = {key: settings[key] for key in READING_SETTINGS if key in settings}
+    table = load_table(found.values, **reading)
     if is_activity_table(table):  # one row per event: the behavioural sheets
         from xlseg.behavior_report import behavior_report
 
         result = behavior_report(table, title=title or f"Behaviour in {sheet.name}!{found.address}")
     else:
-        result = report(table, title=title or f"Segments of {sheet.name}!{found.address}", **settings)
+        result = report(found.values, title=title or f"Segments of {sheet.name}!{found.address}", **settings)
     remove_results(book, sheet)
     new_sheets = add_sheets(book, result.sheets, after=sheet)
     key = source_key(sheet.name)

@@ -51,11 +51,13 @@ CONFIG_ROWS: list[tuple[str, object, str]] = [
     ("by", "geography, device", ""),
     ("metrics", "converted:rate; session_length:mean,median; revenue:mean", "column:aggregation; …"),
     ("crosstab", "geography:device", "rows:columns heatmap; leave empty for none"),
-    ("bins", "session_length:q4", "column:spec (q4, width:5, edges:18,25,35, month, top:5)"),
+    ("bins", "session_length:q4", "column:spec (q4, width:10, equal:5, edges:18,25,35, month, top:5)"),
     ("top", 8, "keep the N largest categories, fold the rest into Other"),
     ("min_size", 30, "segments with fewer users are greyed and flagged"),
     ("confidence", 0.95, "level of the intervals and tests"),
     ("title", "Users by segment", "title of the result"),
+    ("scan", "converted:rate", "adds 'What stands out': every segment and pair of segments vs the rest"),
+    ("gap", "plan:Free:Pro", "adds a sheet: the first metric's gap between two groups, split by the first 'by'"),
 ]
 
 HOWTO_LINES: list[str] = [
@@ -68,10 +70,13 @@ HOWTO_LINES: list[str] = [
     '=SEG_BREAKDOWN(Users[#All], "geography, device", "converted:rate", "min_size=30; compare; top=5")',
     '=SEG_CROSSTAB(Users[#All], "plan", "device", "converted")',
     '=SEG_CROSSTAB(Users[#All], "geography", "device", , , "row")',
+    '=SEG_SCAN(Users[#All], "converted:rate", "by=device, plan, geography; top=20")',
+    '=SEG_GAP(Users[#All], "device", "converted:rate", "plan:Free:Pro")',
     '=SEG_COMPARE(Users[#All], "plan", "converted:rate")',
     '=SEG_BINS(Users[session_length], "q4")',
     "=SEG_PROFILE(Users[#All])",
     "Options (last argument): min_size=30; compare; intervals; top=5; bins=age:q4; sort=users; roles=signup:date",
+    "Reading options: na=-999 (another missing-value word; NA, N/A, NULL and the like already are); header_row=3",
     "",
     "Macro: click any cell in a table (or select it), then xlwings tab → Run main.",
     "(After Import Functions, Alt+F8 → SegmentSelection does the same.)",

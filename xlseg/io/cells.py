@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -46,3 +47,17 @@ def quoted(names: list[str], limit: int = 5) -> str:
 def plural(n: int, word: str) -> str:
     """``"1 cell"``, ``"3 cells"``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+_NUMBER_LABEL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DIGIT_RUNS = re.compile(r"([0-9]+(?:\.[0-9]+)?)")
+
+
+def label_sort_key(label: str) -> tuple[object, ...]:
+    """How segment labels sort: number-like labels by value (``2`` before ``10``) and before text; text as
+    Excel sorts it (case-insensitive), with runs of digits compared as numbers (``Group 2`` before ``Group 10``)."""
+    text = str(label).strip()
+    if _NUMBER_LABEL.fullmatch(text):
+        return (0, float(text), text)
+    parts = _DIGIT_RUNS.split(text.casefold())  # text at even positions, numbers at odd ones
+    return (1, tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), text)

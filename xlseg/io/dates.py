@@ -9,12 +9,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlseg.io.distinct import Distinct, distinct_values, text_series
+from xlseg.errors import declare_role
+from xlseg.io.distinct import Distinct, distinct_values, sample_matches, text_series
+from xlseg.io.timestamps import ZONE, iso_valid, parse_iso, zone_note
 from xlseg.io.whitespace import squash_spaces
 
-_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)?"
+_ISO_DATE = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+             rf" ?{ZONE}?)?")  # a zone (Z, +02:00) only after a time: see xlseg.io.timestamps
 _CLOCK = r"(?: [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: [AaPp][Mm])?)?"  # 14:05, 14:05:09, 2:05 PM, 2:05:09 PM
+ISO_PREFIX = "[0-9]{4}-[0-9]{2}-[0-9]{2}.*"  # what every ISO date starts with (a cheap first look)
 DATE_ORDERS = ("dmy", "mdy")  # how slash dates read: 31/12/2024 or 12/31/2024 (declared as "date:dmy")
+EPOCH = "epoch"  # "date:epoch": Unix seconds or milliseconds (xlseg.io.timestamps)
 _EXCEL_CENTURY_FROM = 30  # two-digit years: 30-99 are 1930-1999, 00-29 are 2000-2029, as Excel reads them
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_MAX_SERIAL = 2958466  # 10000-01-01
@@ -22,12 +27,29 @@ _CLOCK_DAY = pd.Timestamp("1900-01-01")  # the day strptime gives a time of day 
 
 
 def iso_dates(d: Distinct) -> np.ndarray:
-    """Mask of text values that are ISO dates that really exist."""
-    mask = d.text_matches(_ISO_DATE).copy()
-    if mask.any():
-        parsed = pd.to_datetime(text_series(d.value[mask]), format="ISO8601", errors="coerce")
-        mask[np.flatnonzero(mask)[parsed.isna().to_numpy()]] = False
-    return mask
+    """Mask of text values that are ISO dates that really exist (computed once per column)."""
+    key = "\0iso dates"  # cached beside the pattern masks: role inference, zones and conversion all ask
+    if key not in d._matches:
+        mask = d.text_matches(_ISO_DATE).copy()
+        if mask.any():
+            mask[np.flatnonzero(mask)[~iso_valid(text_series(d.value[mask]))]] = False
+        d._matches[key] = mask
+    return d._matches[key]
+
+
+def zoned_times(d: Distinct) -> np.ndarray:
+    """Mask of ISO text values with a zone (``Z``, ``+02:00``) that are real times."""
+    if not sample_matches(d, ISO_PREFIX):  # a column of something else (emails, names): no full scan
+        return np.zeros(len(d.value), dtype=bool)
+    zoned = d.text_matches(f".*[0-9]:[0-9]{{2}}(?:[.,:][0-9]*)? ?{ZONE}")
+    return zoned & iso_dates(d) if zoned.any() else zoned
+
+
+def has_zones(d: Distinct) -> bool:
+    """Some value is an instant: ISO text with a zone (``Z``, ``+02:00``) or a time-zone-aware datetime."""
+    if zoned_times(d).any():
+        return True
+    return any(getattr(v, "tzinfo", None) is not None for v in d.value[d.where("date")])
 
 
 @dataclass
@@ -149,6 +171,7 @@ def all_text_dates(d: Distinct, text_dates: TextDates | None) -> bool:
 
 def slash_order_of(series: pd.Series, order: str | None) -> str | None:
     """The order of a column's slash dates when the whole column is slash dates and tells it (else None)."""
+    order = order if order in DATE_ORDERS else None
     text_like = pd.api.types.is_object_dtype(series.dtype) or isinstance(series.dtype, pd.StringDtype)
     if not text_like or series.isna().all():
         return None
@@ -173,8 +196,7 @@ def order_question(
         return None
     row = int(np.flatnonzero(np.isin(codes, np.flatnonzero(text_dates.mask)))[0])
     example = d.value[codes[row]]
-    how = (f"declare the order: roles={{'{name}': 'date:dmy'}} (day first) or 'date:mdy' (month first); "
-           f"in Excel roles={name}:date:dmy")
+    how = f"declare the order: {declare_role(name, 'date:dmy')} (day first) or date:mdy (month first)"
     if declared:
         return (f"'{name}' is a date column but '{example}' (data row {row + 1}) reads as day/month or "
                 f"month/day, and no value tells which; {how}")
@@ -194,7 +216,10 @@ def to_date(
         if aware:
             notes.append(f"'{name}' held time-zone-aware times; converted to UTC")
     if iso.any():
-        out[iso] = pd.to_datetime(text_series(d.value[iso]), format="ISO8601").to_numpy()
+        texts = text_series(d.value[iso])
+        out[iso], offsets, unzoned = parse_iso(texts)
+        if offsets:
+            notes.append(zone_note(name, offsets, unzoned))
         if not text_source:
             notes.append(f"'{name}' held dates as text; converted")
     regional = np.zeros(len(d.value), dtype=bool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from xlseg.io.cells import is_date
+from xlseg.io.missing import NA_WORDS, MissingWords
 from xlseg.io.whitespace import ODD_SPACES as _ODD_SPACES
 from xlseg.io.whitespace import SPACES as _SPACES
 
@@ -40,8 +42,20 @@ class Distinct:
     spaces_only: np.ndarray  # text holding only whitespace
     trimmed: np.ndarray  # text changed by whitespace normalisation
     cells: np.ndarray  # how many rows hold each value
+    missing_word: np.ndarray | None = None  # a missing-value word (NA, NULL, a user's token…), read as missing
 
     _matches: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def read_as_missing(self, mask: np.ndarray) -> None:
+        """Make the values of ``mask`` missing-value words: missing, and counted in the notes."""
+        if not mask.any():
+            return
+        self.kind = np.where(mask, "missing", self.kind)
+        self.value = np.where(mask, None, self.value)
+        self.missing_word = mask if self.missing_word is None else self.missing_word | mask
+        self.__dict__.pop("text", None)
+        self.__dict__.pop("truth", None)
+        self._matches.clear()
 
     def where(self, kind: str) -> np.ndarray:
         """Mask of values of ``kind``."""
@@ -71,8 +85,11 @@ class Distinct:
         return np.where(pd.isna(out), None, out)
 
 
-def distinct_values(series: pd.Series) -> tuple[np.ndarray, Distinct]:
-    """Factorize a column and clean its distinct values; returns (row codes, distinct values)."""
+def distinct_values(series: pd.Series, missing: MissingWords | None = None) -> tuple[np.ndarray, Distinct]:
+    """Factorize a column and clean its distinct values; returns (row codes, distinct values).
+
+    Missing-value words (:data:`~xlseg.io.missing.NA_WORDS` and ``missing``'s tokens) read as missing.
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
     else:
@@ -83,7 +100,24 @@ def distinct_values(series: pd.Series) -> tuple[np.ndarray, Distinct]:
     kind = np.where(blank | error, "missing", kind)
     value = np.where(kind == "missing", None, value)
     cells = np.bincount(codes + 1, minlength=len(raw) + 1)[1:]  # code -1 (missing) lands in slot 0
-    return codes, Distinct(raw, value, kind, error, spaces_only, trimmed, cells)
+    d = Distinct(raw, value, kind, error, spaces_only, trimmed, cells)
+    d.read_as_missing(_missing_words(d, missing or MissingWords()))
+    return codes, d
+
+
+def _missing_words(d: Distinct, missing: MissingWords) -> np.ndarray:
+    """Mask of the values that are missing-value words or the user's tokens (text, or numbers)."""
+    mask = np.zeros(len(d.value), dtype=bool)
+    text = d.where("text")
+    if text.any():
+        mask[text] = d.text.isin(NA_WORDS | missing.texts).to_numpy(dtype=bool)
+        if missing.numbers:  # "-999.0" in a CSV is the token -999
+            numbers_in_text = pd.to_numeric(d.text, errors="coerce").to_numpy(dtype=float)
+            mask[text] |= missing.number_mask(numbers_in_text)
+    numbers = d.where("number")
+    if missing.numbers and numbers.any():
+        mask[numbers] = missing.number_mask(d.value[numbers].astype(float))
+    return mask
 
 
 def _kinds(raw: np.ndarray, all_text: bool) -> np.ndarray:
@@ -140,3 +174,14 @@ def _normalise_spaces(text: pd.Series) -> pd.Series:
     fixed = text.copy()
     fixed[odd] = text[odd].str.replace(_SPACES, " ", regex=True).str.strip(" ")
     return fixed
+
+
+def sample_matches(d: Distinct, pattern: str, share: float = 0.25, size: int = 100) -> bool:
+    """At least ``share`` of up to ``size`` evenly spread text values match ``pattern``: a cheap look that spares
+    the full scan of columns that clearly hold something else (emails, names)."""
+    text = np.flatnonzero(d.where("text"))
+    if len(text) <= size:
+        return True
+    picked = text[np.linspace(0, len(text) - 1, size).astype(int)]
+    hits = sum(re.fullmatch(pattern, d.value[i]) is not None for i in picked)
+    return hits >= share * size

@@ -6,6 +6,11 @@ input is never modified) plus each column's role and one note per cleaning step 
 
 Cleaning rules
 --------------
+- **Title and footer rows** (:mod:`xlseg.io.title_rows`): a title row above the header is skipped,
+  ``header_row=N`` names the header row, and ``Source:``/``Total``/remark rows under the data are dropped.
+- **Missing-value words** (:mod:`xlseg.io.missing`): ``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``… are
+  missing in every column, ``-``/``--``/``?``/``.`` in a column that is otherwise numbers, plus the
+  user's ``na_values``; counted in the notes. Their rows are users with missing values, not empty rows.
 - **Whitespace**: headers and text cells are trimmed, and runs of whitespace inside them (spaces,
   tabs, line breaks, non-breaking and other Unicode spaces, zero-width spaces) become one space.
   Cells that hold nothing else are blank.
@@ -28,6 +33,8 @@ Cleaning rules
   ``2024-03-01 10:00``) when the whole column is dates. Excel serial numbers (``45352`` →
   2024-03-01, 1900 date system) only in a column declared a date. Time-zone-aware times are converted
   to UTC and the zone dropped.
+- **Instants** (ISO text with ``Z``/offsets, ``date:epoch`` numbers) and ``tz=``: see
+  :mod:`xlseg.io.timestamps`. **Percent and currency text**: see :mod:`xlseg.io.amounts`.
 - **Regional text dates**, as Excel saves them in CSV files (and as text cells or ``pd.read_csv``
   strings hold them), when every non-blank cell of the column is text in one format: ``31.12.2024``
   (day first, always), ``31/12/2024`` or ``12/31/2024``; one- or two-digit days and months, four-digit
@@ -50,25 +57,30 @@ Cleaning rules
 Role inference (``roles`` overrides it; a ``category`` column stays a dimension, a ``bool`` column a flag)
 --------------------------------------------------------------------------------------------------------
 1. Id-like name (``id``, ``uuid``, ``guid``, ``…_id``, ``… id``, ``userId``, ``userID``) on numbers or
-   text → **id**.
+   text → **id**, unless the values are a handful (2–12) each repeated (3 rows per value on average): a
+   ``party_id`` of party names is a dimension.
 2. Real booleans, or values all in the flag vocabulary with exactly two distinct spellings
    (case-insensitive), one true and one false (``Yes``/``No``, ``1``/``0``, …) → **flag**.
 3. All dates (or ISO date text), or all regional text dates of one known order → **date**.
 4. Any digit string longer than 15 digits → **id**.
 5. All numbers (or numeric text) → **metric**; except whole numbers that are all distinct, more than
-   20 of them, and fill a contiguous range (row numbers, auto-increment keys) → **id**. Distinct
+   20 of them, and fill a contiguous range (row numbers, auto-increment keys) → **id**, and 2–12
+   distinct whole numbers within a range of 100, used by 3 rows each on average (a 1–7 scale, a year;
+   :mod:`xlseg.io.codes`)
+   → **dimension**, ordered by value (still averaged when a statistic asks for it). Distinct
    numbers alone are not enough: a small table's revenues are often all distinct.
 6. Other text → **dimension**; except all-distinct text in more than 20 rows (names, emails) → **id**.
 
-Output dtypes: dimensions ``category`` (str labels; missing stays NaN, the engine shows it as
-"(missing)"), ids ``str``, metrics ``float64``, flags ``boolean``, dates ``datetime64`` (``[us]`` when
-converted here). Columns that are already clean (numbers, bools, datetimes, categories with clean
-labels) pass through without per-row Python work; text columns are cleaned on their distinct values.
+Output dtypes: dimensions ``category`` (str labels, ordered for number codes and ordered input;
+missing stays NaN, the engine shows it as "(missing)"), ids ``str``, metrics ``float64``, flags
+``boolean``, dates ``datetime64`` (``[us]`` when converted here). Columns that are already clean
+(numbers, bools, datetimes, categories with clean labels) pass through without per-row Python work;
+text columns are cleaned on their distinct values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -77,14 +89,18 @@ import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import plural
-from xlseg.io.columns import Column, clean_column
+from xlseg.io.columns import Column, clean_column, to_local
 from xlseg.io.dates import slash_order_of
 from xlseg.io.distinct import FLAG_WORDS
 from xlseg.io.headers import check_headers, column_letter, header_texts
+from xlseg.io.missing import MissingWords
 from xlseg.io.readers import RawTable, from_frame, from_rows, read_file
 from xlseg.io.roles import declared_roles
+from xlseg.io.timestamps import check_zone
+from xlseg.io.title_rows import header_and_footer
 from xlseg.parallel import map_columns
 from xlseg.schema import Role, Table
+from xlseg.spec import column_name, named
 
 
 def load_table(
@@ -94,6 +110,9 @@ def load_table(
     columns: Sequence[str] | None = None,
     sheet: str | int | None = None,
     keep: Sequence[str] = (),
+    tz: str | None = None,
+    na_values: object = None,
+    header_row: int | None = None,
 ) -> Table:
     """Clean ``data`` into a :class:`Table` (see the module docstring for every rule).
 
@@ -111,42 +130,64 @@ def load_table(
             CSV/Parquet files, ignored for in-memory data.
         keep: columns to keep even when every cell is blank (as columns named in ``columns`` or ``roles``
             are), without selecting them: a report keeps the columns it was asked to segment by.
+        tz: an IANA time zone (``"Europe/Berlin"``): instants (ISO text with ``Z``/offsets, time-zone-aware
+            datetimes, ``date:epoch`` numbers) become naive local times there, before periods are cut
+            (default: UTC). Dates without a zone are left as written. See :mod:`xlseg.io.timestamps`.
+        na_values: extra tokens that mean "missing" (one or a list; ``"-999"`` also matches the number),
+            besides the usual words (``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``…; see :mod:`xlseg.io.missing`).
+        header_row: the row holding the header (1 = the first row of the range or file); rows above it are
+            skipped. Default: the first row, or the row after a title row (see :mod:`xlseg.io.title_rows`).
 
     Raises:
         XlsegError: unknown column or role, blank or duplicate header (both columns are named), a value
             that does not fit a declared role, no data rows, or an unreadable input.
     """
-    if isinstance(columns, str):
-        columns = [columns]
+    if columns is not None:  # names may be numbers, dates or booleans: compared as their header text
+        one = isinstance(columns, str) or not isinstance(columns, Iterable)
+        columns = [column_name(c) for c in ([columns] if one else columns)]
+    roles, keep = named(roles) if roles else roles, [column_name(k) for k in keep]
     if isinstance(data, Table):
+        if tz is not None:
+            raise XlsegError("tz applies while a table is read; this one is already read: pass the data itself, "
+                             "or load_table(data, tz=...) first")
+        if na_values is not None or header_row is not None:
+            raise XlsegError("na_values and header_row say how to read a table; this one is read already "
+                             "(give them where it is loaded)")
         return _retable(data, roles, columns)
-    raw = _read(data, sheet)
+    tz = check_zone(tz)
+    missing = MissingWords.of(na_values)
+    raw = header_and_footer(_read(data, sheet), header_row)
     headers, header_notes = header_texts(raw.headers)
     declared, orders = declared_roles(roles, headers)
     wanted = _wanted_positions(headers, columns)
-    cleaned = _clean_columns(raw, headers, declared, orders, wanted)
+    cleaned = _clean_columns(raw, headers, declared, orders, wanted, missing)
     keep_named = set(declared) | set(columns or ()) | set(keep)
     dropped_columns = [i for i, c in cleaned.items() if c.is_empty and headers[i] not in keep_named]
     kept = [i for i in wanted if i not in dropped_columns]
     check_headers(headers, kept)
+    for i in kept:
+        if cleaned[i].instants and tz is not None:
+            to_local(cleaned[i], headers[i], tz)
     return _assemble(raw, headers, {i: cleaned[i] for i in kept}, header_notes, dropped_columns)
 
 
 def _clean_columns(
-    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], wanted: list[int]
+    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], wanted: list[int],
+    missing: MissingWords | None = None,
 ) -> dict[int, Column]:
     """Clean the wanted columns (in threads for large tables); errors surface in column order."""
-    jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source, orders.get(headers[i]))
-            for i in wanted}
+    jobs = {i: (raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source, orders.get(headers[i]), None,
+                missing) for i in wanted}
     results = map_columns(lambda job: clean_column(*job), jobs.values(), len(raw.frame))
     cleaned = dict(zip(jobs, results, strict=True))
     if any(c.order_question for c in cleaned.values()):
-        _settle_date_orders(raw, headers, declared, orders, cleaned)
+        _settle_date_orders(raw, headers, declared, orders, cleaned, missing)
     return cleaned
 
 
 def _settle_date_orders(
-    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], cleaned: dict[int, Column]
+    raw: RawTable, headers: list[str], declared: dict[str, Role], orders: dict[str, str], cleaned: dict[int, Column],
+    missing: MissingWords | None = None,
 ) -> None:
     """Read slash dates that fit both day/month and month/day in the order of the table's other slash-date
     columns (when they agree); otherwise keep them as text with a note, or fail for a declared date column."""
@@ -166,7 +207,7 @@ def _settle_date_orders(
         if len(known) == 1:
             (order, source), = known.items()
             cleaned[i] = clean_column(raw.frame[i], headers[i], declared.get(headers[i]), raw.text_source,
-                                       order, source)
+                                       order, source, missing)
         elif column.role == Role.DATE:
             raise XlsegError(column.order_question)
         else:
@@ -215,7 +256,7 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
     names = list(table.frame.columns)
     declared, orders = declared_roles(roles, names)
     keep = [names[i] for i in _wanted_positions(names, columns)]
-    frame, new_roles, notes = table.frame[keep], {}, list(table.notes)
+    frame, new_roles, notes, words = table.frame[keep], {}, list(table.notes), {}
     for name in keep:
         new_roles[name] = declared.get(name, table.roles[name])
         if new_roles[name] != table.roles[name]:
@@ -224,7 +265,12 @@ def _retable(table: Table, roles: Mapping[str, str | Role] | None, columns: Sequ
                 raise XlsegError(column.order_question)
             frame = frame.assign(**{name: column.values})
             notes += column.notes
-    return Table(frame, new_roles, notes, table.source_rows)
+            if column.flag_words:
+                words[name] = column.flag_words
+        elif name in table.flag_words:
+            words[name] = table.flag_words[name]
+    formats = {name: fmt for name, fmt in table.formats.items() if name in keep and new_roles[name] == Role.METRIC}
+    return Table(frame, new_roles, notes, table.source_rows, formats=formats, flag_words=words)
 
 
 def rates_as_flags(table: Table, rate_columns: Sequence[str]) -> Table:
@@ -278,7 +324,9 @@ def _assemble(
         raise XlsegError("the table has no data under its header row")
     notes += [note for c in columns.values() for note in c.notes]
     roles = {headers[i]: c.role for i, c in columns.items()}
-    return Table(frame, roles, notes, source_rows=len(raw.frame))
+    formats = {headers[i]: c.number_format for i, c in columns.items() if c.number_format}
+    words = {headers[i]: c.flag_words for i, c in columns.items() if c.flag_words}
+    return Table(frame, roles, notes, source_rows=len(raw.frame), formats=formats, flag_words=words)
 
 
 def _blank_elsewhere(raw: RawTable, positions: list[int], empty: np.ndarray) -> np.ndarray:

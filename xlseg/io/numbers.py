@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xlseg.io.amounts import read_amounts
 from xlseg.io.cells import EXCEL_DIGITS, cell_text, plural
 from xlseg.io.distinct import Distinct, text_series
 
@@ -87,6 +88,10 @@ def to_metric(name: str, d: Distinct, text_source: bool) -> tuple[np.ndarray, np
     values[d.where("bool")] = d.value[d.where("bool")].astype(float)
     bad = (d.kind != "missing") & ~(d.where("number") | d.where("bool") | numeric_text)
     notes = []
+    if bad.any():
+        amounts, _ = read_amounts(name, d)
+        if amounts is not None:  # percent or currency text (and maybe a few unreadable cells)
+            return amounts.values, np.zeros(len(bad), dtype=bool), [amounts.note]
     if numeric_text.any() and not text_source:
         n = int(d.cells[numeric_text].sum())
         notes.append(f"'{name}' held {plural(n, 'number')} stored as text; converted")

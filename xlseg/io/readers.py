@@ -17,10 +17,11 @@ Files:
   openpyxl, which is slower but hands every error over as its code. Without fastexcel and python-calamine
   (Pyodide, where xlwings Lite runs, has no build of them) every sheet is read with openpyxl.
 - ``.csv`` is read as text (every cell a string, blank cells missing), so that the same cleaning rules
-  apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` stays text, numbers (and dates, also
-  regional ones like ``31.12.2024``) are converted only when the whole column is numeric (dates). UTF-8
-  (with or without BOM) is tried first, then Windows-1252; the separator is the most frequent of ``,``
-  ``;`` and tab in the header line.
+  apply as for an Excel range: ``"007"`` stays a label, ``"NA"`` is a missing-value word
+  (:mod:`xlseg.io.missing`), numbers (and dates, also regional ones like ``31.12.2024``) are converted
+  only when the whole column is numeric (dates). UTF-8 (with or without BOM) is tried first, then
+  Windows-1252; the separator is the most frequent of ``,`` ``;`` and tab in the header line (or in the
+  first line holding one, under a title line).
 - ``.parquet`` is read with pandas (pyarrow) and treated like a DataFrame.
 """
 
@@ -43,6 +44,7 @@ from xlseg.parallel import threads_available
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED_SUFFIXES = (".csv", *EXCEL_SUFFIXES, ".parquet")
+_TITLE_LINES = 50  # the separator and width of a CSV file come from its first lines (a title line has neither)
 
 
 @dataclass(frozen=True)
@@ -275,10 +277,10 @@ def _read_csv(path: Path) -> RawTable:
         notes.append(f"read '{path.name}' as Windows-1252 text (it is not UTF-8)")
     if not text.strip():
         raise XlsegError(f"'{path.name}' is empty")
-    separator = _separator(text.partition("\n")[0])
+    separator = _separator(text)
     try:
         cells = pd.read_csv(
-            io.StringIO(text), header=None, dtype=str, sep=separator,
+            io.StringIO(text), header=None, dtype=str, sep=separator, names=range(_width(text, separator)),
             keep_default_na=False, na_values=[""], skip_blank_lines=False,
         )
     except pd.errors.ParserError as exc:
@@ -294,9 +296,24 @@ def _read_csv(path: Path) -> RawTable:
     return RawTable(headers, frame, text_source=True, notes=notes)
 
 
-def _separator(header_line: str) -> str:
-    """The most frequent of comma, semicolon and tab in the header line (comma on a tie)."""
-    return max([",", ";", "\t"], key=header_line.count)
+def _separator(text: str) -> str:
+    """The most frequent of comma, semicolon and tab in the header line (comma on a tie); when the first line
+    holds none (a title line), in the first line that holds one."""
+    from itertools import islice
+
+    for line in islice(io.StringIO(text), _TITLE_LINES):  # the first lines only: no split of a large file
+        if any(mark in line for mark in ",;\t"):
+            return max([",", ";", "\t"], key=line.count)
+    return ","
+
+
+def _width(text: str, separator: str) -> int:
+    """Fields of the widest of the first lines, so a title line of one field does not set the width."""
+    import csv
+    from itertools import islice
+
+    rows = islice(csv.reader(io.StringIO(text), delimiter=separator), _TITLE_LINES)
+    return max((len(row) for row in rows), default=1)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

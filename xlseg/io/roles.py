@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from xlseg.errors import XlsegError, column_not_found
+from xlseg.io.amounts import few_unreadable, read_amounts
 from xlseg.io.cells import cell_text
-from xlseg.io.dates import DATE_ORDERS, TextDates, all_text_dates, iso_dates
+from xlseg.io.codes import MAX_CODES, ROWS_PER_CODE, is_code_set
+from xlseg.io.dates import DATE_ORDERS, EPOCH, TextDates, all_text_dates, iso_dates, zoned_times
 from xlseg.io.distinct import Distinct
 from xlseg.io.numbers import ID_ROWS, LONG_DIGITS, NUMBER, is_row_number, number_values
 from xlseg.schema import Role
@@ -44,9 +46,9 @@ def _as_role(name: str, role: str | Role) -> tuple[Role, str | None]:
         choices = ", ".join(r.value for r in Role)
         raise XlsegError(f"unknown role '{role}' for '{name}'; use one of {choices} "
                          "(date:dmy or date:mdy for dates like 01/02/2024)") from None
-    if colon and (parsed != Role.DATE or order.strip() not in DATE_ORDERS):
+    if colon and (parsed != Role.DATE or order.strip() not in (*DATE_ORDERS, EPOCH)):
         raise XlsegError(f"unknown role '{role}' for '{name}'; only a date takes an order: date:dmy (31/12/2024) "
-                         "or date:mdy (12/31/2024)")
+                         "or date:mdy (12/31/2024); or date:epoch (Unix seconds or milliseconds)")
     return parsed, order.strip() or None
 
 
@@ -73,21 +75,34 @@ def infer_role(name: str, d: Distinct, text_dates: TextDates | None = None) -> R
     kinds = set(d.kind[present])
     if not kinds:
         return Role.DIMENSION
-    if id_like(name) and kinds <= {"text", "number"}:
+    repeated = _few_repeated_values(d, present)
+    if id_like(name) and kinds <= {"text", "number"} and not repeated:
         return Role.ID
     if _looks_like_flag(d, present):
         return Role.FLAG
     if kinds <= {"date", "text"} and (d.where("date") | iso_dates(d)).sum() == present.sum():
         return Role.DATE
+    if kinds <= {"date", "text"} and zoned_times(d).any() and few_unreadable(d, present & ~iso_dates(d)):
+        return Role.DATE  # an activity log's ISO times with zones, but for a few unreadable cells
     if all_text_dates(d, text_dates) and text_dates.order:
         return Role.DATE
     if kinds <= {"text", "number"} and d.text_matches(LONG_DIGITS).any():
         return Role.ID
     if kinds <= {"text", "number"} and (d.where("number") | d.text_matches(NUMBER)).sum() == present.sum():
         numbers = number_values(d)[present].astype(float)
-        return Role.ID if (d.cells[present] == 1).all() and is_row_number(numbers) else Role.METRIC
+        if (d.cells[present] == 1).all() and is_row_number(numbers):
+            return Role.ID
+        return Role.DIMENSION if is_code_set(pd.unique(numbers), int(d.cells[present].sum())) else Role.METRIC
+    if read_amounts(name, d)[0] is not None:  # percent or currency text
+        return Role.METRIC
     all_distinct = (d.cells[present] == 1).all() and len(set(d.value[present])) == present.sum()
     return Role.ID if all_distinct and present.sum() > ID_ROWS else Role.DIMENSION
+
+
+def _few_repeated_values(d: Distinct, present: np.ndarray) -> bool:
+    """A handful of values, each repeated (a party stored as ``party_id``): evidence against an id."""
+    distinct = int(present.sum())
+    return 2 <= distinct <= MAX_CODES and int(d.cells[present].sum()) >= ROWS_PER_CODE * distinct
 
 
 def _looks_like_flag(d: Distinct, present: np.ndarray) -> bool:

@@ -18,6 +18,7 @@ from xlseg.sheets.layout import (
     COUNT,
     GENERAL,
     PERCENT,
+    SERIES_COLORS,
     Block,
     ChartSpec,
     Column,
@@ -85,7 +86,9 @@ def _curve_block(table: pd.DataFrame, offsets: list[str], by: str | None, fmt: s
     columns = [Column(headers[0], GENERAL, 11.0)] + [Column(h, fmt, 11.0) for h in headers[1:]]
     rows = [Row((offset, *(cell_value(v) for v in all_rows[offset]))) for offset in offsets]
     chart = ChartSpec("line", "Retention curve", headers[1], fmt, width_pt=480.0, height_pt=240.0,
-                      more_columns=tuple(headers[2:]), data_labels=len(offsets) <= 12)
+                      stacked=tuple(headers[2:]), colors=tuple(SERIES_COLORS[i % len(SERIES_COLORS)]
+                                                               for i in range(len(headers) - 1)),
+                      legend=len(headers) > 2, data_labels=len(offsets) <= 12 and len(headers) == 2)
     return Block("Retention curve (All)", columns, 1, rows, table_name="retention_curve", chart=chart)
 
 
@@ -97,8 +100,9 @@ def lifecycle_sheet(table: pd.DataFrame, period: str, name: str = "Lifecycle") -
     rows = [Row(tuple(cell_value(v) for v in values))
             for values in table[["period", *states, "active", "quick_ratio"]].itertuples(index=False)]
     width = float(min(max(28 * len(table) + 160, 480), 1000))
-    chart = ChartSpec("stacked_column", f"Users by lifecycle state per {period}", "new", COUNT, width_pt=width,
-                      height_pt=280.0, axis_from_zero=False, more_columns=("returning", "resurrecting", "dormant"))
+    chart = ChartSpec("column", f"Users by lifecycle state per {period}", "new", COUNT, width_pt=width,
+                      height_pt=280.0, axis_from_zero=False, stacked=("returning", "resurrecting", "dormant"),
+                      colors=SERIES_COLORS[:4], legend=True, data_labels=False)
     last = table.iloc[-1]
     caption = (f"{last['period']}: {int(last['active']):,} active users — {int(last['new']):,} new, "
                f"{int(last['returning']):,} returning, {int(last['resurrecting']):,} resurrecting; "

@@ -323,6 +323,7 @@ def summary_sheet(
     confidence: float = 0.95,
     min_size: int | None = None,
     name: str = "Summary",
+    findings: Sequence[str] = (),
 ) -> SheetLayout:
     """The report's first sheet: the data set, what was chosen and why, the contents and how to read them.
 
@@ -334,6 +335,7 @@ def summary_sheet(
         choices: one sentence per choice the report made (dimensions, metrics) and why.
         contents: ``(sheet name, what it shows, key finding)`` for each other sheet; the Contents table
             shows the key finding (a caption; it overflows to the right) or else what the sheet shows.
+        findings: sentences about the segments that stand out (from the segment scan), shown under the facts.
     """
     facts = pairs_block(
         "Data set", ("Item", "Value"),
@@ -344,6 +346,7 @@ def summary_sheet(
     )
     blocks = [
         facts,
+        *([text_block("What stands out", findings)] if findings else []),
         grid_block("Contents", ("Sheet", "Key finding"), [(c[0], c[2] or c[1]) for c in contents],
                    table_name="contents", widths=(float(max([len(c[0]) + 2 for c in contents] + [14])), 12.0)),
         text_block("What this report looks at", choices),

@@ -72,7 +72,7 @@ COLORS = {
     "up": "C6EFCE",  # significantly above overall (fill)
     "down": "FFC7CE",  # significantly below overall (fill)
 }
-#: Colours of a multi-series chart's series, in order (blue, green, amber, red, grey).
+#: Colours of a chart's series when each needs its own (blue, green, amber, red, grey).
 SERIES_COLORS = ("5B9BD5", "70AD47", "FFC000", "F8696B", "A5A5A5")
 
 
@@ -185,16 +185,12 @@ class ConditionalFormat:
 
 @dataclass
 class ChartSpec:
-    """A native chart beside the block's table, plotting one column (or a run of adjacent columns) over the body rows.
+    """A native chart beside the block's table, plotting one column over the body rows.
 
     Attributes:
-        kind: ``"bar"`` (horizontal bars, categories top to bottom in table order), ``"column"``, ``"line"``
-            or ``"stacked_column"`` (one stacked column per row; negative values stack below zero).
+        kind: ``"bar"`` (horizontal bars, categories top to bottom in table order), ``"column"`` or ``"line"``.
         title: chart title.
         value_column: the name of the plotted column; the stub columns are the categories.
-        more_columns: further series, the columns right after ``value_column`` in table order (a legend
-            then names them; each series gets the next colour of :data:`SERIES_COLORS`).
-        data_labels: show each value on a one-series chart (off for long curves, where labels overlap).
         number_format: the format of the value axis and data labels.
         width_pt, height_pt: size in points. The anchor (top-left cell) is :meth:`Block.chart_anchor`.
         placement: "right" of the table (level with its header) or "below" it (under the notes), for
@@ -202,9 +198,16 @@ class ChartSpec:
         axis_from_zero: the value axis starts at 0. Bar lengths then compare honestly; a spreadsheet's
             automatic axis may start just under the smallest bar and make 4.7% look half of 5.2%. Off
             when a value is negative.
+        stacked: further columns stacked on ``value_column`` (a stacked chart; the columns must be adjacent,
+            ``value_column`` first). A waterfall is such a chart whose first series is an invisible base.
+            In a line chart they are further lines (lines are never stacked).
+        colors: one fill per series (``value_column``, then ``stacked``): RRGGBB, or None for no fill (an
+            invisible series, e.g. a waterfall's base). Empty: every series in the bar colour.
+        legend: show a legend naming the series (below the chart).
+        data_labels: show the values on the chart (off for long series, where labels overlap).
     """
 
-    kind: Literal["bar", "column", "line", "stacked_column"]
+    kind: Literal["bar", "column", "line"]
     title: str
     value_column: str
     number_format: str = GENERAL
@@ -212,13 +215,10 @@ class ChartSpec:
     height_pt: float = 220.0
     placement: Literal["right", "below"] = "right"
     axis_from_zero: bool = True
-    more_columns: tuple[str, ...] = ()
+    stacked: tuple[str, ...] = ()
+    colors: tuple[str | None, ...] = ()
+    legend: bool = False
     data_labels: bool = True
-
-    @property
-    def series(self) -> int:
-        """Number of plotted series."""
-        return 1 + len(self.more_columns)
 
     @property
     def rows_spanned(self) -> int:
@@ -376,6 +376,20 @@ class Block:
             return (self.last_table_row + len(self.notes) + 2, self.left)
         return (self.header_row, self.left + self.width + 1)
 
+    def chart_series(self) -> list[tuple[Range, str | None]]:
+        """Every series of the chart: its range over the body rows (header cell first) and its fill colour."""
+        ranges = self.chart_ranges()
+        if self.chart is None or ranges is None:
+            return []
+        _, (r1, _, r2, _) = ranges
+        names = [self.chart.value_column, *self.chart.stacked]
+        colors = list(self.chart.colors) or [COLORS["bar"]] * len(names)
+        out = []
+        for name, color in zip(names, colors, strict=True):
+            c = self.column_index(name)
+            out.append(((r1, c, r2, c), color))
+        return out
+
     def chart_ranges(self) -> tuple[Range, Range] | None:
         """``(categories, values)`` of the chart: the stub columns and the value column over the body rows.
 
@@ -388,11 +402,8 @@ class Block:
             return None
         r1, r2 = runs[0]
         value_col = self.column_index(self.chart.value_column)
-        last_col = value_col + len(self.chart.more_columns)
-        if [self.column_index(c) for c in self.chart.more_columns] != list(range(value_col + 1, last_col + 1)):
-            raise ValueError(f"chart series of block {self.title!r} must be adjacent columns")
         stub_last = self.left + max(self.stub, 1) - 1
-        return (r1, self.left, r2, stub_last), (self.header_row, value_col, r2, last_col)
+        return (r1, self.left, r2, stub_last), (self.header_row, value_col, r2, value_col)
 
     @property
     def bottom(self) -> int:

@@ -38,7 +38,8 @@ def number_format(name: str, frame: pd.DataFrame) -> str:
     """The Excel number format for an engine output column.
 
     users and counts ``#,##0``; share, rates and their intervals ``0.0%``; lift ``+0.0%``; p ``0.000``
-    (``<0.001`` below); dates ``yyyy-mm-dd``; other numbers with decimals chosen from their size.
+    (``<0.001`` below); dates ``yyyy-mm-dd``; a metric whose input was percent text ``0.0%`` (from
+    ``frame.attrs["formats"]``); other numbers with decimals chosen from their size.
     """
     series = frame[name]
     columns = list(frame.columns)
@@ -58,6 +59,8 @@ def number_format(name: str, frame: pd.DataFrame) -> str:
     if stat in ("lo", "hi"):
         return number_format(base, frame)
     agg = aggregation_of(base)
+    if base in frame.attrs.get("formats", {}):  # the input's own format (percent text), set by the engine
+        return frame.attrs["formats"][base]
     if agg == "rate":
         return PERCENT
     if agg in _COUNT_AGGS:

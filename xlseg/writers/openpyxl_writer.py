@@ -26,7 +26,7 @@ from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlseg.errors import XlsegError
-from xlseg.sheets.layout import COLORS, SERIES_COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names
+from xlseg.sheets.layout import COLORS, Block, Cell, CellValue, ChartSpec, SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
 from xlseg.sheets.textsafe import needs_protection
 
@@ -133,41 +133,52 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
     if ranges is None or anchor is None:
         return
     (cr1, cc1, cr2, cc2), (vr1, vc1, vr2, vc2) = ranges
-    chart = LineChart() if spec.kind == "line" else BarChart()
-    if spec.kind != "line":
+    line = spec.kind == "line"
+    chart = LineChart() if line else BarChart()
+    if not line:
         chart.type = "bar" if spec.kind == "bar" else "col"
-    if spec.kind == "stacked_column":
-        chart.grouping, chart.overlap = "stacked", 100
     chart.style = 10
     chart.title = spec.title
-    if spec.series == 1:
-        chart.legend = None
-    else:
+    if spec.legend:
         chart.legend.position = "b"
-    chart.add_data(Reference(ws, min_col=vc1, min_row=vr1, max_col=vc2, max_row=vr2), titles_from_data=True)
+    else:
+        chart.legend = None
+    series_ranges = block.chart_series()
+    for (r1, c1, r2, c2), _ in series_ranges:
+        chart.add_data(Reference(ws, min_col=c1, min_row=r1, max_col=c2, max_row=r2), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=cc1, min_row=cr1, max_col=cc2, max_row=cr2))
     chart.y_axis.number_format = spec.number_format
     chart.y_axis.majorGridlines = None
     if spec.axis_from_zero:
         chart.y_axis.scaling.min = 0
+    else:
+        chart.x_axis.tickLblPos = "low"  # category labels beside the chart, not over bars below zero
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     if spec.kind == "bar":
         chart.x_axis.scaling.orientation = "maxMin"  # first category on top, like the table
-    for i, series in enumerate(chart.series):
-        color = COLORS["bar"] if spec.series == 1 else SERIES_COLORS[i % len(SERIES_COLORS)]
-        if spec.kind != "line":
-            series.graphicalProperties.solidFill = color
-        else:
+    labels = {"showVal": True, "showCatName": False, "showSerName": False, "showLegendKey": False,
+              "showPercent": False}
+    for series, ((_, c1, _, _), color) in zip(chart.series, series_ranges, strict=True):
+        if color is None:  # an invisible series: a waterfall's base
+            series.graphicalProperties.noFill = True
+            series.graphicalProperties.line.noFill = True
+            continue
+        if line:
             series.smooth = False  # straight segments: a smoothed curve would invent values between periods
+        else:
+            series.graphicalProperties.solidFill = color
         series.graphicalProperties.line.solidFill = color
-    if not spec.axis_from_zero:
-        chart.x_axis.tickLblPos = "low"  # category labels under the chart, not across bars below zero
-    if spec.series == 1 and spec.data_labels:
-        chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
-                                         showPercent=False)
+        if spec.stacked and spec.data_labels:  # labels on the visible series only, each in its column's format
+            series.dLbls = DataLabelList(**labels)
+            series.dLbls.numFmt = block.columns[c1 - block.left].number_format
+    if spec.stacked and not line:
+        chart.grouping = "stacked"
+        chart.overlap = 100
+    elif not spec.stacked and spec.data_labels:
+        chart.dataLabels = DataLabelList(**labels)
         chart.dataLabels.numFmt = spec.number_format
-    if spec.kind != "line":
+    if not line:
         chart.gapWidth = 60
     chart.width = spec.width_pt / PT_PER_CM
     chart.height = spec.height_pt / PT_PER_CM

@@ -14,8 +14,9 @@ every string is written with a leading apostrophe, which Excel (COM and Office.j
 text" and does not show or return as part of the value.
 
 Not painted here (xlwings has no engine-neutral API for them): print setup (landscape, fit to page
-width), the reversed category axis of bar charts (bars run bottom-to-top instead of in table order) and
-the value axis starting at zero (``ChartSpec.axis_from_zero``; Excel's own axis may start above it).
+width), the reversed category axis of bar charts (bars run bottom-to-top instead of in table order),
+the value axis starting at zero (``ChartSpec.axis_from_zero``; Excel's own axis may start above it) and
+series colours — except that a waterfall's invisible base series is hidden through COM in desktop Excel.
 """
 
 from __future__ import annotations
@@ -225,9 +226,15 @@ def _conditional(rng: Any, cf: ConditionalFormat) -> None:
         formats.add_color_scale(colors)
 
 
-#: xlwings chart type of each layout chart kind.
-CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered", "line": "line",
-               "stacked_column": "column_stacked"}
+def _hide_first_series(chart: Any) -> None:
+    """No fill for a waterfall's base series, through the COM object model where there is one (desktop Excel).
+
+    xlwings has no engine-neutral API for series fills; elsewhere (the remote engine) the base stays visible.
+    """
+    try:
+        chart.api[1].SeriesCollection(1).Format.Fill.Visible = False
+    except Exception:  # noqa: BLE001 - no COM object model here: the base series keeps its fill
+        return
 
 
 def _chart(sheet: Any, block: Block) -> None:
@@ -235,10 +242,14 @@ def _chart(sheet: Any, block: Block) -> None:
     if spec is None or ranges is None or anchor is None:
         return
     (cr1, cc1, cr2, cc2), (vr1, vc1, vr2, vc2) = ranges
+    last_col = max(r[3] for r, _ in block.chart_series())  # stacked series sit in adjacent columns
+    kind = "bar" if spec.kind == "bar" else "column"
     chart = sheet.charts.add(
-        chart_type=CHART_TYPES[spec.kind],
-        source=sheet.range((vr1, vc1), (vr2, vc2)), plot_by="columns", anchor=sheet.range(anchor),
+        chart_type="line" if spec.kind == "line" else f"{kind}_{'stacked' if spec.stacked else 'clustered'}",
+        source=sheet.range((vr1, vc1), (vr2, last_col)), plot_by="columns", anchor=sheet.range(anchor),
         width=spec.width_pt, height=spec.height_pt,
     )
+    if spec.colors and spec.colors[0] is None:
+        _hide_first_series(chart)
     chart.set_x_axis_values(sheet.range((cr1, cc1), (cr2, cc2)))
     chart.title = spec.title

@@ -199,3 +199,25 @@ def test_readme_behaviour_example_runs():
     namespace: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
     assert len(namespace["act"]) == 2000
+
+
+def test_iso_z_times_work_end_to_end_and_tz_moves_them_to_local_days(tmp_path, capsys):
+    """An activity log with ISO 8601 instants (…Z, +02:00): UTC days by default, local days with tz=."""
+    path = tmp_path / "z.csv"
+    pd.DataFrame({"user_id": ["a", "a", "b", "b", "c"],
+                  "ts": ["2024-01-31T23:30:00Z", "2024-02-01T10:00:00Z", "2024-01-05T08:00:00Z",
+                         "2024-03-01T00:30:00+02:00", "2024-02-29T22:30:00Z"],
+                  "amount": [1, 2, 3, 4, 5]}).to_csv(path, index=False)
+    utc = xlseg.lifecycle(path, "user_id", "ts").set_index("period")
+    # UTC: a on Jan 31 and Feb 1, b on Jan 5 and Feb 29 (00:30+02:00), c on Feb 29
+    assert utc.loc["2024-01", ["new", "active"]].tolist() == [2, 2]
+    assert utc.loc["2024-02", ["new", "returning", "resurrecting", "active"]].tolist() == [1, 2, 0, 3]
+    berlin = xlseg.lifecycle(path, "user_id", "ts", tz="Europe/Berlin").set_index("period")
+    # Berlin (UTC+1): a's 23:30Z is Feb 1 00:30, so a is new in February and January holds only b
+    assert berlin.loc["2024-01", ["new", "active"]].tolist() == [1, 1]
+    assert berlin.loc["2024-02", ["new", "returning", "resurrecting", "active"]].tolist() == [2, 1, 0, 3]
+    assert any("Europe/Berlin" in note for note in berlin.attrs["notes"])
+    out = tmp_path / "z.xlsx"
+    assert main(["behavior", str(path), "-o", str(out), "--tz", "Europe/Berlin", "--quiet"]) == 0
+    shown = table_frame(load_workbook(out)["Lifecycle"], "lifecycle").set_index("period")
+    assert shown.loc["2024-02", "new"] == 2

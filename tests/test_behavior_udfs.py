@@ -110,3 +110,15 @@ def test_rfm_errors(udfs, cells):
     no_dates = com_values([["user_id", "amount"], ["a", 1], ["b", 2]])
     assert "no date column found among 'user_id', 'amount'" in message(
         call_like_excel(udfs.SEG_LIFECYCLE, no_dates, MISSING, MISSING, MISSING, MISSING)).lower()
+
+
+def test_zoned_times_and_the_tz_option(udfs):
+    rows = [["user_id", "ts"], ["a", "2024-01-31T23:30:00Z"], ["a", "2024-02-01T10:00:00Z"],
+            ["b", "2024-01-05T08:00:00Z"], ["b", "2024-02-29T22:30:00Z"]]
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    for options, tz in ((MISSING, None), ("tz=Europe/Berlin", "Europe/Berlin")):
+        same(call_like_excel(udfs.SEG_LIFECYCLE, com_values(rows), MISSING, MISSING, MISSING, options),
+             xlseg.lifecycle(frame, "user_id", "ts", tz=tz))
+    berlin = spilled_frame(call_like_excel(udfs.SEG_LIFECYCLE, com_values(rows), MISSING, MISSING, MISSING,
+                                           "tz=Europe/Berlin"))
+    assert berlin["new"].tolist() == [1, 1]  # a's first activity is on Feb 1 in Berlin

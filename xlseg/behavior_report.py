@@ -46,6 +46,7 @@ def behavior_report(
     mode: str = "on",
     window: int = 28,
     as_of: object = None,
+    tz: str | None = None,
     title: str | None = None,
     summary_name: str = "Summary",
     progress: Progress | None = None,
@@ -54,14 +55,15 @@ def behavior_report(
 
     ``user``/``time`` default to the first id and date columns; ``value`` (revenue) to the first numeric column
     (none: RFM without monetary scores). ``users`` is a user table joined by the user column: its text columns
-    get tables of RFM segment and engagement tier. ``summary_name`` names the Summary sheet (the demo appends
+    get tables of RFM segment and engagement tier. ``tz`` counts zoned times (``…Z``) as local days in that
+    IANA zone. ``summary_name`` names the Summary sheet (the demo appends
     these sheets to its user report).
     """
     say = progress or (lambda _message: None)
     period, window = check_period(period), check_window(window)
     source = Path(events) if isinstance(events, (str, os.PathLike)) else None
     say("reading the activity table")
-    ev = read_events(events, user, time, value if value is not None else "auto", users=users, as_of=as_of)
+    ev = read_events(events, user, time, value if value is not None else "auto", users=users, as_of=as_of, tz=tz)
     say("retention")
     retention = retention_of(ev, period=period, mode=mode)
     say("lifecycle")

@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     beh.add_argument("--window", type=_positive_int, default=28, metavar="DAYS",
                      help="engagement window in days (default 28)")
     beh.add_argument("--mode", choices=("on", "on_or_after"), default="on", help="retention mode (default on)")
+    beh.add_argument("--tz", metavar="ZONE", help="count times with a zone (…Z) as local days in this IANA zone,"
+                     " e.g. Europe/Berlin (default: UTC days)")
     beh.add_argument("--title", metavar="TEXT", help="the workbook title")
     beh.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     beh.add_argument("--debug", action="store_true", help="show the full traceback on errors")
@@ -287,7 +289,8 @@ def _run_behavior(args: argparse.Namespace, log: StageLog) -> int:
     from xlseg.behavior_report import behavior_report
 
     result = behavior_report(args.input, args.user, args.time, args.value, users=args.users, period=args.period,
-                             mode=args.mode, window=args.window, as_of=args.as_of, title=args.title, progress=log)
+                             mode=args.mode, window=args.window, as_of=args.as_of, tz=args.tz, title=args.title,
+                             progress=log)
     return _write(result, args, log)
 
 

@@ -38,6 +38,7 @@ def activity(
     period: str = "month",
     tiers: Mapping[str, int] | None = None,
     segments: object = "default",
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """One row per user: the user column, ``first_seen``, ``last_seen``, ``recency_days`` (days from the last
     activity to ``as_of``), ``tenure_days`` (days from the first activity to ``as_of``), ``events`` (rows),
@@ -46,11 +47,12 @@ def activity(
     :func:`xlseg.rfm`), ``lifecycle`` (stage in the last ``period``: new, returning, resurrecting, dormant,
     inactive), ``engagement`` (tier by ``active_days_28``: :data:`DEFAULT_TIERS`, or ``tiers`` name → fewest
     days), then with ``users`` the user table's columns; its users without activity are kept as "never active".
+    ``tz`` (an IANA zone) counts times with a zone (``…Z``) as local days there (default: UTC days).
     """
     check_period(period)  # bad options fail before the events are read
     _tiers(tiers)
     segment_grid(segments)
-    ev = read_events(events, user, time, value, users=users, as_of=as_of)
+    ev = read_events(events, user, time, value, users=users, as_of=as_of, tz=tz)
     return activity_of(ev, period=period, tiers=tiers, segments=segments)
 
 

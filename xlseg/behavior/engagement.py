@@ -26,14 +26,16 @@ def engagement(
     *,
     window: int = 28,
     as_of: object = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """The power-user curve: ``days_active`` (1…window), ``users``, ``share``, ``share_at_least``.
 
     ``.attrs["summary"]`` maps DAU, WAU, MAU, users active in the window and stickiness to their values;
-    ``.attrs["notes"]`` says what was cleaned.
+    ``.attrs["notes"]`` says what was cleaned. ``tz`` (an IANA zone) counts times with a zone (``…Z``) as local
+    days there (default: UTC days).
     """
     window = check_window(window)
-    ev = read_events(events, user, time, as_of=as_of)
+    ev = read_events(events, user, time, as_of=as_of, tz=tz)
     return engagement_of(ev, window)
 
 

@@ -78,12 +78,15 @@ def read_events(
     as_of: object = None,
     keep: Sequence[str] = (),
     roles: Mapping[str, str] | None = None,
+    tz: str | None = None,
 ) -> Events:
     """Clean ``events`` and code its users, days and values (see the module docstring).
 
     ``user``/``time`` default to the table's first id and date columns, ``value="auto"`` to its first numeric
-    column (or none); ``keep`` names further activity
-    columns to keep in ``Events.frame``. ``users`` is a user table (any input form) with the ``user`` column.
+    column (or none); ``keep`` names further activity columns to keep in ``Events.frame``. ``users`` is a user
+    table (any input form) with the ``user`` column. ``tz`` (an IANA zone such as ``"Europe/Berlin"``) reads
+    times with a zone (``2024-03-01T10:00:00Z``) as local times there, so days and periods are local days; without
+    it they are UTC (see :func:`xlseg.load_table`).
     """
     auto_value = value == "auto"
     named = [user, time, *([value] if value and not auto_value else []), *keep]
@@ -91,7 +94,7 @@ def read_events(
     events, integer_ids = _integer_ids(events, user, wanted, roles)
     if integer_ids is not None:  # whole-number ids need no cleaning: load the other columns only
         wanted = [c for c in wanted or () if c != user]
-    table = load_table(events, columns=wanted, roles=roles)
+    table = load_table(events, columns=wanted, roles=roles, tz=tz)
     time = time or _detect(table, Role.DATE, "date", "time")
     user = user or _detect(table, Role.ID, "user id", "user")
     if auto_value:
@@ -105,7 +108,7 @@ def read_events(
         codes, uniques = pd.factorize(integer_ids)
     else:
         if integer_ids is not None:
-            table = load_table(events, columns=list(dict.fromkeys(named)), roles=roles)
+            table = load_table(events, columns=list(dict.fromkeys(named)), roles=roles, tz=tz)
             frame, notes = table.frame, list(table.notes)
         codes, uniques = pd.factorize(frame[user], use_na_sentinel=True)
     days, unreadable = _days(frame[time], time)

@@ -36,6 +36,7 @@ def lifecycle(
     users: object = None,
     signup: str | None = None,
     as_of: object = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """Lifecycle per period: ``period``, ``new``, ``returning``, ``resurrecting``, ``dormant`` (negative),
     ``active``, ``quick_ratio``; one row per period from the first active one to the period of ``as_of − 1 day``.
@@ -45,9 +46,11 @@ def lifecycle(
         period: ``day``, ``week`` (ISO), ``month`` or ``quarter``.
         users, signup: a user table and its signup date column: "new" then means "signed up in this period".
         as_of: the first day after the analysed data (default: the day after the last activity).
+        tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
+            (default: UTC days).
     """
     period = check_period(period)
-    ev = read_events(events, user, time, users=users, as_of=as_of)
+    ev = read_events(events, user, time, users=users, as_of=as_of, tz=tz)
     return lifecycle_of(ev, period=period, signup=signup)
 
 

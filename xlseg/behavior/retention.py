@@ -41,6 +41,7 @@ def retention(
     by: str | None = None,
     counts: bool = False,
     as_of: object = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """Cohort retention: one row per cohort, then an ``All`` row.
 
@@ -58,6 +59,8 @@ def retention(
         users: a user table with the ``user`` column (needed for ``cohort``; may hold ``by``).
         cohort: a date column of ``users`` (e.g. ``signup_date``) whose period is the cohort.
         as_of: the first day after the analysed data (default: the day after the last activity).
+        tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
+            (default: UTC days).
     """
     period = check_period(period)
     if mode not in MODES:
@@ -65,7 +68,7 @@ def retention(
     if cohort is not None and users is None:
         raise XlsegError(f"cohort='{cohort}' is a column of the user table; pass it as users=")
     keep = [by] if by is not None and not _in_users(users, by) else []
-    ev = read_events(events, user, time, users=users, as_of=as_of, keep=keep)
+    ev = read_events(events, user, time, users=users, as_of=as_of, keep=keep, tz=tz)
     return retention_of(ev, period=period, mode=mode, cohort=cohort, by=by, counts=counts)
 
 

@@ -46,6 +46,7 @@ def rfm(
     *,
     as_of: object = None,
     segments: object = "default",
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """One row per active user: the user column, ``recency_days``, ``frequency``, ``monetary``, ``R``, ``F``,
     ``M``, ``segment``. ``.attrs["cuts"]`` holds the cut points q1…q4 of recency_days, frequency and
@@ -54,12 +55,14 @@ def rfm(
     Args:
         events: the activity table; ``user``, ``time``, ``value`` its id, date and amount columns.
         as_of: the first day after the analysed data (default: the day after the last activity).
+        tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
+            (default: UTC days).
         segments: ``"default"`` (:data:`DEFAULT_SEGMENTS`) or a map segment → (R range, F range) as a dict,
             a DataFrame or range values with columns segment, R, F (``"4-5"``, ``"3"``); it must give every
             R × F cell exactly one segment.
     """
     grid = segment_grid(segments)
-    ev = read_events(events, user, time, value, as_of=as_of)
+    ev = read_events(events, user, time, value, as_of=as_of, tz=tz)
     return rfm_of(ev, grid)
 
 

@@ -23,11 +23,11 @@ PERIOD_DOC = 'Optional. "day", "week" (ISO, Monday start), "month" (default) or 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system (serial 1 = 1900-01-01)
 
 #: Options each formula takes (besides its positional arguments).
-RETENTION_OPTIONS = ("mode", "counts", "as_of", "by", "roles")
-LIFECYCLE_OPTIONS = ("as_of", "roles")
-RFM_OPTIONS = ("as_of", "summary", "roles")
-ENGAGEMENT_OPTIONS = ("as_of", "summary", "roles")
-ACTIVITY_OPTIONS = ("as_of", "period", "roles")
+RETENTION_OPTIONS = ("mode", "counts", "as_of", "by", "roles", "tz")
+LIFECYCLE_OPTIONS = ("as_of", "roles", "tz")
+RFM_OPTIONS = ("as_of", "summary", "roles", "tz")
+ENGAGEMENT_OPTIONS = ("as_of", "summary", "roles", "tz")
+ACTIVITY_OPTIONS = ("as_of", "period", "roles", "tz")
 
 
 def behavior_options(value: object, allowed: tuple[str, ...], function: str) -> dict[str, Any]:
@@ -68,9 +68,9 @@ def as_of_value(raw: object) -> object:
 
 
 def events_table(events: Any, settings: dict[str, Any]) -> Any:
-    """The activity table, with the ``roles`` option applied (popped from ``settings``) when given."""
-    roles = settings.pop("roles", None)
-    return load_table(events, roles=roles) if roles else events
+    """The activity table, read with the ``roles`` and ``tz`` options (popped from ``settings``) when given."""
+    reading = {key: settings.pop(key) for key in ("roles", "tz") if key in settings}
+    return load_table(events, **reading) if reading else events
 
 
 def column(value: Any, what: str) -> str | None:

@@ -26,7 +26,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("analyses", ("xlseg.behavior", "xlseg.insight")),
     ("sheets", ("xlseg.sheets",)),
     ("writers", ("xlseg.writers",)),
-    ("reporting", ("xlseg.reporting",)),
+    ("reporting", ("xlseg.reporting", "xlseg.behavior_report")),
     ("excel", ("xlseg.excel", "xlseg.udfs", "xlseg.macros")),
     ("cli", ("xlseg.cli",)),
     ("api", ("xlseg",)),

@@ -241,3 +241,21 @@ def test_formula_like_column_headers_stay_text():
     for header in risky.values():
         written_as = [v for v in strings if v.lstrip("'").startswith(header)]
         assert written_as and all(v.startswith("'") for v in written_as), header
+
+
+def test_an_activity_table_gets_the_behavioural_sheets():
+    """One row per session (ids repeat, a time column): Retention, Lifecycle, Engagement and RFM sheets."""
+    from xlseg.demo import make_activity
+
+    events = make_activity(make_users(150, seed=2), seed=2)
+    rows = [list(events.columns)] + [[v.to_pydatetime() if hasattr(v, "to_pydatetime") else
+                                      (v.item() if hasattr(v, "item") else v) for v in r]
+                                     for r in events.itertuples(index=False)]
+    written, replay, actions, _ = run_macro({"Events": rows}, selection="B5")
+    assert not alerts(actions)
+    assert written == ["Summary", "Retention", "Lifecycle", "Engagement", "RFM"]
+    assert replay.order == ["Events", *written]
+    summary = " ".join(str(v) for v in replay.cells("Summary").values())
+    assert f"Events!A1:D{len(rows)}" in summary and "amount" in summary
+    funcs = [a["func"] for a in actions]
+    assert funcs.count("addChart") == 5

@@ -211,6 +211,23 @@ def test_dates_arrive_as_serials_and_need_a_declared_role():
     assert {row[0]: row[1] for row in declared[1:] if row[0] in rows[0]}["signup_date"] == "date"
 
 
+def test_behaviour_formulas_read_serial_dates_with_a_declared_time_role(classic):
+    """An activity table through Office.js (dates as serials): with roles=time:date the lifecycle and RFM are the
+    classic add-in's; without it the cell says how to declare the role."""
+    events = make_users(60, seed=4)[["user_id", "signup_date", "revenue"]].rename(columns={"signup_date": "time"})
+    rows: list[list[object]] = [["user_id", "time", "revenue"]]
+    for k, record in enumerate(events.itertuples(index=False)):
+        for repeat in range(1 + k % 3):  # repeat users on later days
+            rows.append([f"u{record.user_id}", record.time.to_pydatetime() + dt.timedelta(days=40 * repeat),
+                         float(record.revenue)])
+    for name, args in [("SEG_LIFECYCLE", ("user_id", "time", "week", "roles=time:date")),
+                       ("SEG_RFM", ("user_id", "time", "revenue", "roles=time:date; summary"))]:
+        office = cells(call_officejs(name, rows, *args))
+        assert office == cells(call_classic(classic, name, rows, *args)) and len(office) > 3, name
+    message = call_officejs("SEG_LIFECYCLE", rows, "user_id", "time", MISSING, MISSING)
+    assert "roles" in message[0][0] and "date" in message[0][0]
+
+
 def test_lite_main_py_that_imports_the_functions_registers_them_all():
     """xlwings Lite reads main.py: ``from xlseg.excel.officejs import *`` is all it needs."""
     main = types.ModuleType("main")

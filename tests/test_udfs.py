@@ -36,6 +36,12 @@ SIGNATURES = {
     "SEG_PROFILE": "data, Optional options",
     "SEG_SCAN": "data, metric, Optional options",
     "SEG_GAP": "data, by, metric, between, Optional options",
+    # behaviour (activity tables), tested in tests/test_behavior_udfs.py
+    "SEG_RETENTION": "events, Optional user, Optional time, Optional period, Optional options",
+    "SEG_LIFECYCLE": "events, Optional user, Optional time, Optional period, Optional options",
+    "SEG_RFM": "events, user, time, value, Optional options",
+    "SEG_ENGAGEMENT": "events, Optional user, Optional time, Optional window, Optional options",
+    "SEG_ACTIVITY": "events, Optional user, Optional time, Optional value, Optional options",
 }
 
 

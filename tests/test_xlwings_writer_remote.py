@@ -179,3 +179,17 @@ def _links_as_laid_out(actions, sheets):
     expected = sorted((c.value, c.link) for s in sheets for b in s.blocks for c in b.cells() if c.link)
     got = sorted((a["args"][1], a["args"][0]) for a in actions if a["func"] == "addHyperlink")
     assert expected and got == [(text, "#'" + target.replace("'", "''") + "'!A1") for text, target in expected]
+def test_behaviour_sheets_paint_their_chart_kinds():
+    """Line, stacked-column (four adjacent series) and column charts reach Excel as its own chart types."""
+    from xlseg.behavior_report import behavior_report
+    from xlseg.demo import make_activity
+
+    users = make_users(300)
+    result = behavior_report(make_activity(users), users=users[["user_id", "device"]])
+    book, names = _book()
+    add_sheets(book, result.sheets, after=book.sheets[0])
+    actions = book.impl.json()["actions"]
+    charts = [(a["args"][1], a["args"][2], a["args"][3]) for a in actions if a["func"] == "addChart"]
+    lifecycle = next(s for s in result.sheets if s.name == "Lifecycle").blocks[0]
+    assert charts[1][:2] == ("ColumnStacked", "Lifecycle") and len(lifecycle.chart_series()) == 4
+    assert [c[0] for c in charts] == ["Line", "ColumnStacked", "Line", "ColumnClustered", "ColumnClustered"]

@@ -4,6 +4,8 @@ Public API (imported lazily so that ``import xlseg`` and the CLI start fast):
 
 * :func:`xlseg.breakdown` — one row per segment with users, share, metrics, totals and statistics.
 * :func:`xlseg.crosstab` — rows × columns pivot with correct grand totals.
+* :func:`xlseg.retention`, :func:`xlseg.lifecycle`, :func:`xlseg.rfm`, :func:`xlseg.engagement`,
+  :func:`xlseg.activity` — behavioural segmentation of an activity table (one row per event).
 * :func:`xlseg.scan` — which segments (and pairs of segments) stand out, BH-adjusted across all tested.
 * :func:`xlseg.gap` — a gap between two groups split into rate and mix effects (Kitagawa 1955).
 * :func:`xlseg.load_table` — clean any input (Excel range values, DataFrame, file) into a :class:`Table`.
@@ -33,6 +35,11 @@ _EXPORTS = {
     "Role": "xlseg.schema",
     "XlsegError": "xlseg.errors",
     "make_users": "xlseg.demo",
+    "retention": "xlseg.behavior.retention",
+    "lifecycle": "xlseg.behavior.lifecycle",
+    "rfm": "xlseg.behavior.rfm",
+    "engagement": "xlseg.behavior.engagement",
+    "activity": "xlseg.behavior.activity",
     "scan": "xlseg.insight.scan",
     "gap": "xlseg.insight.gap",
 }
@@ -42,16 +49,26 @@ __all__ = [  # noqa: F822 - names resolve lazily through __getattr__
     "Role",
     "Table",
     "XlsegError",
+    "activity",
     "breakdown",
     "crosstab",
+    "engagement",
     "gap",
+    "lifecycle",
     "load_table",
     "make_users",
     "report",
+    "retention",
+    "rfm",
     "scan",
 ]
 
 if TYPE_CHECKING:
+    from xlseg.behavior.activity import activity
+    from xlseg.behavior.engagement import engagement
+    from xlseg.behavior.lifecycle import lifecycle
+    from xlseg.behavior.retention import retention
+    from xlseg.behavior.rfm import rfm
     from xlseg.demo import make_users
     from xlseg.engine.breakdowns import breakdown
     from xlseg.engine.crosstabs import crosstab

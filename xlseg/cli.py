@@ -1,4 +1,4 @@
-"""The ``xlseg`` command: report workbooks from files, and the built-in demo.
+"""The ``xlseg`` command: report workbooks from files, behavioural sheets of activity tables, and the demo.
 
 Start-up stays light: pandas, openpyxl and the engine are imported inside the commands, so
 ``xlseg --help`` answers at once.
@@ -39,6 +39,13 @@ examples:
 --role COL=ROLE     dimension, metric, flag, date (date:dmy, date:mdy, date:epoch) or id, when the guess is wrong
 --na VALUE          another cell value meaning "missing" (NA, N/A, NULL, None, NaN… are already)
 --tz ZONE           local times in this IANA zone (Europe/Berlin) for times with a zone (…Z, +02:00, epoch)
+"""
+
+BEHAVIOR_EXAMPLES = """\
+examples:
+  xlseg behavior events.csv -o behaviour.xlsx
+  xlseg behavior orders.parquet -o rfm.xlsx --user customer_id --time ordered_at --value amount --as-of 2024-07-01
+  xlseg behavior events.csv -o behaviour.xlsx --users users.csv --period week
 """
 
 DEMO_EXAMPLES = """\
@@ -96,6 +103,32 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the row holding the column names (1 = first; default: 1, or the row under a title row)")
     rep.add_argument("--main", metavar="COL:AGG",
                      help="the headline metric of charts and captions (one of the metrics, e.g. revenue:mean)")
+
+    beh = commands.add_parser(
+        "behavior", help="write the behavioural sheets of an activity table (retention, lifecycle, RFM, engagement)",
+        description="Write a workbook (.xlsx) of an activity table (one row per event, order or session): Summary,"
+        " Retention (cohort heatmap and curve), Lifecycle, Engagement (power-user curve), RFM and, with --users,"
+        " RFM segment and engagement tier by user attribute. Columns not named are detected from their roles.",
+        epilog=BEHAVIOR_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    beh.add_argument("input", metavar="EVENTS", help="the activity table: .csv, .xlsx, .xlsm or .parquet")
+    beh.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the workbook to write (.xlsx)")
+    beh.add_argument("--user", metavar="COL", help="the user id column (default: the first id column)")
+    beh.add_argument("--time", metavar="COL", help="the date/time column (default: the first date column)")
+    beh.add_argument("--value", metavar="COL", help="the amount column for RFM (default: the first numeric column)")
+    beh.add_argument("--users", metavar="FILE", help="a user table (id + attributes) joined by the user column")
+    beh.add_argument("--period", choices=("day", "week", "month", "quarter"), default="month",
+                     help="cohort and lifecycle period (default month; weeks are ISO weeks)")
+    beh.add_argument("--as-of", metavar="YYYY-MM-DD",
+                     help="first day after the analysed data (default: the day after the last activity)")
+    beh.add_argument("--window", type=_positive_int, default=28, metavar="DAYS",
+                     help="engagement window in days (default 28)")
+    beh.add_argument("--mode", choices=("on", "on_or_after"), default="on", help="retention mode (default on)")
+    beh.add_argument("--tz", metavar="ZONE", help="count times with a zone (…Z) as local days in this IANA zone,"
+                     " e.g. Europe/Berlin (default: UTC days)")
+    beh.add_argument("--title", metavar="TEXT", help="the workbook title")
+    beh.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    beh.add_argument("--debug", action="store_true", help="show the full traceback on errors")
 
     demo = commands.add_parser(
         "demo", help="write the report of a built-in demo user table (no input file needed)",
@@ -243,6 +276,23 @@ def _run_demo(args: argparse.Namespace, log: StageLog) -> int:
     users = make_users(args.rows, seed=args.seed)
     result = report(users, min_size=args.min_size, confidence=args.confidence, title="xlseg demo: app users",
                     progress=log)
+    from xlseg.behavior_report import add_demo_behavior
+
+    add_demo_behavior(result, users, seed=args.seed, progress=log)
+    return _write(result, args, log)
+
+
+def _run_behavior(args: argparse.Namespace, log: StageLog) -> int:
+    from xlseg.writers.atomic import check_output_path  # light: no pandas
+
+    check_output_path(args.output, args.input, None)
+    if args.users:
+        check_output_path(args.output, args.users, None)
+    from xlseg.behavior_report import behavior_report
+
+    result = behavior_report(args.input, args.user, args.time, args.value, users=args.users, period=args.period,
+                             mode=args.mode, window=args.window, as_of=args.as_of, tz=args.tz, title=args.title,
+                             progress=log)
     return _write(result, args, log)
 
 
@@ -275,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     log = StageLog(sys.stderr, enabled=not args.quiet and sys.stderr.isatty())
-    run = {"report": _run_report, "demo": _run_demo, "workbook": _run_workbook}[args.command]
+    run = {"report": _run_report, "behavior": _run_behavior, "demo": _run_demo, "workbook": _run_workbook}[args.command]
     from xlseg.errors import speaking_as  # light: no pandas
 
     try:

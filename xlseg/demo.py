@@ -142,3 +142,48 @@ def make_users(n: int = 5000, seed: int = 42) -> pd.DataFrame:
             "revenue": revenue.astype(np.float64),
         }
     )
+
+
+#: Mean days a user stays active after signup, per plan (Free, Basic, Pro): paying users stay longer.
+ACTIVE_SPAN_DAYS = (45.0, 80.0, 150.0)
+
+
+def make_activity(users: pd.DataFrame | None = None, seed: int = 42) -> pd.DataFrame:
+    """Return a deterministic activity log (one row per session) consistent with ``users`` (:func:`make_users`).
+
+    Each user has exactly ``sessions`` rows: the first on the signup day, the others spread over an active span
+    after signup (longer for Basic and Pro plans, cut at the end of the signup window, 2025-07-01), denser early
+    on, so later months show churn. Each converted user has one ``purchase`` row whose ``amount`` is their
+    ``revenue`` (other rows are ``session`` rows with amount 0), so amounts per user add up to the user table.
+
+    Columns: ``user_id`` (int64), ``time`` (datetime64[ns], to the second), ``event`` (str), ``amount`` (float64),
+    sorted by time.
+    """
+    users = make_users(seed=seed) if users is None else users
+    rng = np.random.default_rng(seed + 1)
+    n = len(users)
+    end = SIGNUP_START + np.timedelta64(SIGNUP_DAYS, "D")
+    signup = users["signup_date"].to_numpy().astype("datetime64[D]")
+    room = (end - signup).astype(np.int64)
+    plan = pd.Categorical(users["plan"], categories=list(PLANS)).codes
+    span = np.minimum(rng.exponential(np.asarray(ACTIVE_SPAN_DAYS)[plan]), room - 1)
+    counts = users["sessions"].to_numpy(dtype=np.int64)
+    owner = np.repeat(np.arange(n), counts)
+    starts = np.cumsum(counts) - counts
+    offset = np.floor(rng.random(len(owner)) ** 1.5 * (span[owner] + 1)).astype(np.int64)
+    offset[starts] = 0  # the first session is on the signup day
+    seconds = rng.integers(0, 86_400, len(owner))
+    time = (signup[owner] + offset.astype("timedelta64[D]")).astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+    amount = np.zeros(len(owner))
+    event = np.zeros(len(owner), dtype=np.int8)
+    buyers = np.flatnonzero(users["converted"].to_numpy(dtype=bool))
+    rows = starts[buyers] + np.floor(rng.random(len(buyers)) * counts[buyers]).astype(np.int64)
+    amount[rows] = users["revenue"].to_numpy()[buyers]
+    event[rows] = 1
+    order = np.argsort(time, kind="stable")
+    return pd.DataFrame({
+        "user_id": users["user_id"].to_numpy()[owner][order],
+        "time": time[order].astype("datetime64[ns]"),
+        "event": _labels(event[order], ["session", "purchase"]),
+        "amount": amount[order],
+    })

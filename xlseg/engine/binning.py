@@ -160,14 +160,20 @@ def _periods(series: pd.Series, period: str) -> Segments:
             f"'{period}' bins need a date column; '{series.name}' is not read as dates "
             f"(declare it: {declare_role(str(series.name), 'date')})"
         )
-    freq = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}[period]
-    periods = series.dt.to_period(freq)
+    periods = series.dt.to_period(PERIOD_FREQ[period])
     codes, uniques = pd.factorize(periods, sort=True)
+    return _with_missing(codes, period_labels(pd.PeriodIndex(uniques), period))
+
+
+#: pandas frequency of each calendar period (weeks are ISO weeks: Monday to Sunday).
+PERIOD_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
+
+
+def period_labels(periods: pd.PeriodIndex, period: str) -> list[str]:
+    """The label of each period: ``1997-01-05`` (day), ``1997-W01`` (ISO week), ``1997-01``, ``1997Q1``, ``1997``."""
     if period == "week":
-        labels = [f"{p.start_time.isocalendar().year}-W{p.start_time.isocalendar().week:02d}" for p in uniques]
-    else:
-        labels = [str(p) for p in uniques]
-    return _with_missing(codes, labels)
+        return [f"{p.start_time.isocalendar().year}-W{p.start_time.isocalendar().week:02d}" for p in periods]
+    return [str(p) for p in periods]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ copy of each registered function, so the names, arguments, descriptions, options
 the same by construction.
 
 The formulas live in topic modules — :mod:`~xlseg.excel.segment_formulas` (breakdowns, crosstabs, bins,
-profile), :mod:`~xlseg.excel.insight_formulas` (scan, gap) — each registering its bodies with
+profile), :mod:`~xlseg.excel.insight_formulas` (scan, gap), :mod:`~xlseg.excel.behavior_formulas` (retention, lifecycle,
+RFM, engagement, activity) — each registering its bodies with
 :func:`~xlseg.excel.registry.formula`; this module imports them in the order Excel lists them.
 
 **Adding a formula** is one change: in a topic module (a new topic module is also imported below), write the
@@ -33,9 +34,9 @@ missing values as ``None`` (an empty cell in both faces), numpy scalars as Pytho
 timestamps as ``datetime``. Any problem comes back as one sentence (:func:`excel_errors`).
 """
 
-from xlseg.excel import insight_formulas, segment_formulas
+from xlseg.excel import behavior_formulas, insight_formulas, segment_formulas
 from xlseg.excel.registry import FORMULAS, Formula, Param, excel_errors, formula, spill
 from xlseg.excel.segment_formulas import bin_labels, profile_rows
 
-__all__ = ["FORMULAS", "Formula", "Param", "bin_labels", "excel_errors", "formula", "insight_formulas",
-           "profile_rows", "segment_formulas", "spill"]
+__all__ = ["FORMULAS", "Formula", "Param", "behavior_formulas", "bin_labels", "excel_errors", "formula",
+           "insight_formulas", "profile_rows", "segment_formulas", "spill"]

@@ -19,6 +19,9 @@ Rules it keeps:
   ``header_row``, ``tz``, ``scan`` (a metric such as ``converted:rate``: adds the "What stands out" sheet) and
   ``gap`` (``gender:Male:Female``: adds the gap sheet for the first ``by`` and metric). Without it, the report
   chooses breakdowns from the column roles.
+* An activity table (a date column and an id column whose ids repeat: one row per event) gets the
+  behavioural sheets instead (:func:`xlseg.behavior_report.behavior_report`: retention, lifecycle,
+  engagement, RFM); of the settings, ``roles`` and ``title`` apply.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from typing import Any
 
 import xlwings as xw
 
+from xlseg.behavior.events import is_activity_table
 from xlseg.errors import XlsegError, speaking_as
 from xlseg.excel.args import error_texts, is_blank, parse_options, sentence
+from xlseg.io.load import load_table
 from xlseg.reporting import report
 from xlseg.sheets.layout import SheetLayout
 from xlseg.writers.xlwings_writer import add_sheets
@@ -44,6 +49,8 @@ MARK_PREFIX = "xlseg_"
 #: Settings the xlseg sheet may hold (the keys of :func:`xlseg.reporting.report` the macro passes on).
 MACRO_SETTINGS = ("by", "metrics", "crosstab", "bins", "top", "min_size", "confidence", "roles", "title", "main",
                   "scan", "gap", "tz", "na_values", "header_row")
+#: Settings that say how to read the table (also used to tell an activity table from a user table).
+READING_SETTINGS = ("roles", "tz", "na_values", "header_row")
 _sub = getattr(xw, "sub", xw.script)  # xlwings Server's decorators have no ``sub``
 
 
@@ -89,8 +96,15 @@ def run(book: Any) -> list[str]:
         raise XlsegError("this is the xlseg settings sheet; select a cell in your data and run it again")
     found = table_around(sheet, selection)
     settings = read_settings(book)
-    title = settings.pop("title", None) or f"Segments of {sheet.name}!{found.address}"
-    result = report(found.values, title=title, **settings)
+    title = settings.pop("title", None)
+    reading = {key: settings[key] for key in READING_SETTINGS if key in settings}
+    table = load_table(found.values, **reading)
+    if is_activity_table(table):  # one row per event: the behavioural sheets
+        from xlseg.behavior_report import behavior_report
+
+        result = behavior_report(table, title=title or f"Behaviour in {sheet.name}!{found.address}")
+    else:
+        result = report(found.values, title=title or f"Segments of {sheet.name}!{found.address}", **settings)
     remove_results(book, sheet)
     new_sheets = write_results(book, sheet, result.sheets)
     new_sheets[0].activate()

@@ -76,6 +76,8 @@ COLORS = {
     "up": "C6EFCE",  # significantly above overall (fill)
     "down": "FFC7CE",  # significantly below overall (fill)
 }
+#: Colours of a chart's series when each needs its own (blue, green, amber, red, grey).
+SERIES_COLORS = ("5B9BD5", "70AD47", "FFC000", "F8696B", "A5A5A5")
 
 
 def cell_value(value: object, what: str = "a label") -> CellValue:
@@ -225,7 +227,8 @@ class ChartSpec:
 
     Attributes:
         kind: ``"column"`` (vertical bars, categories left to right in table order), ``"line"`` (a date
-            dimension: periods left to right) or ``"bar"`` (horizontal bars, no interval or reference line).
+            dimension or a curve: left to right) or ``"bar"`` (horizontal bars, top to bottom in table order,
+            no interval or reference line).
         title: chart title.
         value_column: the name of the plotted column; the stub columns are the categories.
         number_format: the format of the value axis and data labels.
@@ -237,12 +240,15 @@ class ChartSpec:
             when a value is negative.
         stacked: further columns stacked on ``value_column`` (a stacked chart; the columns must be adjacent,
             ``value_column`` first). A waterfall is such a chart whose first series is an invisible base.
+            In a line chart they are further lines (lines are never stacked).
         colors: one fill per series (``value_column``, then ``stacked``): RRGGBB, or None for no fill (an
             invisible series, e.g. a waterfall's base). Empty: every series in the bar colour.
         axis_step: the distance between value axis labels (about five labels, 1/2/5 steps), so the labels
             never run together; None lets the spreadsheet choose.
         data: the interval and overall value (see :class:`ChartData`): error bars from ``minus``/``plus``
             and a reference line at the overall value. None: a plain chart.
+        legend: show a legend naming the series (below the chart).
+        data_labels: show the values on the chart (off for long series, where labels overlap).
     """
 
     kind: Literal["bar", "column", "line"]
@@ -257,6 +263,8 @@ class ChartSpec:
     colors: tuple[str | None, ...] = ()
     axis_step: float | None = None
     data: ChartData | None = None
+    legend: bool = False
+    data_labels: bool = True
 
     @property
     def rows_spanned(self) -> int:

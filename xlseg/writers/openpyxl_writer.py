@@ -155,7 +155,10 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
         chart.gapWidth = 60
     chart.style = 10
     chart.title = spec.title
-    chart.legend = None
+    if spec.legend:
+        chart.legend.position = "b"  # below the chart
+    else:
+        chart.legend = None
     series_ranges = block.chart_series()
     for series_range, _ in series_ranges:
         chart.add_data(_ref(ws, *series_range), titles_from_data=True)
@@ -174,7 +177,7 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
     if spec.kind == "bar":
         chart.x_axis.scaling.orientation = "maxMin"  # first category on top, like the table
     if spec.stacked:
-        _paint_stacked(chart, block, series_ranges)
+        _paint_series(chart, block, spec, series_ranges)
     else:
         _paint_single(ws, chart, block, spec, series_ranges[0][1] or COLORS["bar"])
     chart.width = spec.width_pt / PT_PER_CM
@@ -185,21 +188,27 @@ def _add_chart(ws: Worksheet, block: Block, spec: ChartSpec) -> None:
 _LABELS = {"showVal": True, "showCatName": False, "showSerName": False, "showLegendKey": False, "showPercent": False}
 
 
-def _paint_stacked(chart: BarChart, block: Block, series_ranges: list[tuple[tuple[int, int, int, int], str | None]],
-                   ) -> None:
-    """Stacked series, each in its colour (None: an invisible series, a waterfall's base), labelled in its
-    column's format."""
+def _paint_series(chart: BarChart | LineChart, block: Block, spec: ChartSpec,
+                  series_ranges: list[tuple[tuple[int, int, int, int], str | None]]) -> None:
+    """Several series: stacked columns (a waterfall, lifecycle states) or lines side by side, each in its
+    colour (None: an invisible series, a waterfall's base), labelled in its column's format when asked."""
+    line = spec.kind == "line"
     for series, ((_, c1, _, _), color) in zip(chart.series, series_ranges, strict=True):
         if color is None:
             series.graphicalProperties.noFill = True
             series.graphicalProperties.line.noFill = True
             continue
-        series.graphicalProperties.solidFill = color
+        if line:
+            series.smooth = False  # straight segments: a smoothed curve would invent values between periods
+        else:
+            series.graphicalProperties.solidFill = color
         series.graphicalProperties.line.solidFill = color
-        series.dLbls = DataLabelList(**_LABELS)
-        series.dLbls.numFmt = block.columns[c1 - block.left].number_format
-    chart.grouping = "stacked"
-    chart.overlap = 100
+        if spec.data_labels:
+            series.dLbls = DataLabelList(**_LABELS)
+            series.dLbls.numFmt = block.columns[c1 - block.left].number_format
+    if not line:
+        chart.grouping = "stacked"
+        chart.overlap = 100
 
 
 def _paint_single(ws: Worksheet, chart: BarChart | LineChart, block: Block, spec: ChartSpec, color: str) -> None:
@@ -227,7 +236,7 @@ def _paint_single(ws: Worksheet, chart: BarChart | LineChart, block: Block, spec
         line.smooth = False
         if reference is not chart:
             chart += reference
-    else:
+    elif spec.data_labels:
         chart.dataLabels = DataLabelList(**_LABELS)
         chart.dataLabels.numFmt = spec.number_format
 

@@ -35,6 +35,7 @@ from xlseg.sheets.layout import (
     GENERAL,
     Block,
     CellValue,
+    ChartSpec,
     ConditionalFormat,
     SheetLayout,
     assign_names,
@@ -258,8 +259,15 @@ def _hide_first_series(chart: Any) -> None:
         return
 
 
-_CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered", "line": "line_markers"}
-_STACKED_TYPES = {"bar": "bar_stacked", "column": "column_stacked"}
+_CHART_TYPES = {"bar": "bar_clustered", "column": "column_clustered", "line": "line"}
+_STACKED_TYPES = {"bar": "bar_stacked", "column": "column_stacked", "line": "line"}  # several lines side by side
+
+
+def _chart_type(spec: ChartSpec) -> str:
+    """Excel's chart type: stacked for several column series, markers on a line with an interval."""
+    if spec.kind == "line" and spec.data is not None:
+        return "line_markers"
+    return (_STACKED_TYPES if spec.stacked else _CHART_TYPES)[spec.kind]
 
 
 def _chart(sheet: Any, block: Block) -> None:
@@ -276,8 +284,7 @@ def _chart(sheet: Any, block: Block) -> None:
     else:
         vc2 = max(r[3] for r, _ in block.chart_series())  # stacked series sit in adjacent columns
     chart = sheet.charts.add(
-        chart_type=_STACKED_TYPES[spec.kind] if spec.stacked else _CHART_TYPES[spec.kind],
-        source=sheet.range((vr1, vc1), (vr2, vc2)), plot_by="columns",
+        chart_type=_chart_type(spec), source=sheet.range((vr1, vc1), (vr2, vc2)), plot_by="columns",
         anchor=sheet.range(anchor), width=spec.width_pt, height=spec.height_pt,
     )
     chart.set_x_axis_values(sheet.range((cr1, cc1), (cr2, cc2)))

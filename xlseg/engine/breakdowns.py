@@ -9,21 +9,21 @@ order statistics recomputed per level), never by aggregating aggregates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from xlseg.engine.binning import Segments, segment
+from xlseg.engine.binning import Segments
 from xlseg.engine.grouping import Level, build_levels
-from xlseg.engine.kernels import Moments, group_sizes
-from xlseg.engine.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
+from xlseg.engine.kernels import Moments
+from xlseg.engine.measures import ColumnResult, Grouping
 from xlseg.engine.stats import benjamini_hochberg, t_interval, two_proportion_p, welch_p, wilson_interval
+from xlseg.engine.units import Units, open_units
 from xlseg.errors import XlsegError
-from xlseg.io.load import load_table, rates_as_flags
 from xlseg.parallel import map_columns
-from xlseg.schema import Role, Table, totals_label
+from xlseg.schema import Role, totals_label
 from xlseg.spec import Dimension, Options, parse_by, parse_metrics
 
 COMPARABLE = ("mean", "rate")  # aggregations that get intervals, lift and tests
@@ -49,6 +49,8 @@ def breakdown(
     compare: bool = False,
     subtotals: bool = False,
     roles: Mapping[str, str] | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """One row per segment of the ``by`` columns, then a totals row labelled "Total".
 
@@ -57,7 +59,9 @@ def breakdown(
 
     Args:
         data: a DataFrame, a 2-D list with a header row (as Excel hands a range over), a file path
-            (.csv, .xlsx, .xlsm, .parquet) or a :class:`~xlseg.schema.Table`.
+            (.csv, .xlsx, .xlsm, .parquet; a glob of Parquet/CSV files), a :class:`~xlseg.schema.Table`, or a
+            source whose own engine aggregates (a DuckDB relation, ``(duckdb connection, "table")``, an Ibis
+            table expression, a PySpark DataFrame): only per-group statistics come back.
         by: a column name, a comma-separated string of names, or a list of names / dimension dicts
             (``{"column": "age", "bins": "q4"}``).
         metrics: what to aggregate: ``{"session_length": ["mean", "median"], "converted": "rate"}`` or
@@ -74,6 +78,10 @@ def breakdown(
             Welch t for means, two-proportion z for rates; Benjamini–Hochberg adjusted across segments).
         subtotals: with several ``by`` columns, also give a subtotal row for every grouping level.
         roles: declare column roles the inference gets wrong, e.g. ``{"signup": "date"}``.
+        engine: for file paths: ``"pandas"`` (read into memory), ``"duckdb"`` (aggregate in DuckDB, for
+            files past memory) or ``"auto"`` (DuckDB for globs and files above
+            :data:`xlseg.io.sources.AUTO_DUCKDB_BYTES`).
+        memory_limit: DuckDB's memory limit for file paths run on DuckDB (e.g. ``"1GB"``).
 
     Returns:
         Columns: the ``by`` columns (text labels), ``users``, ``share``, one column per metric, then
@@ -86,49 +94,43 @@ def breakdown(
     clash = next((d.column for d in dimensions if d.column in outputs), None)
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
-    table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
-                  [c for c, agg in pairs if agg == "rate"])
-    return _Breakdown(table, dimensions, pairs, options).frame()
-
-
-def load_input(data: object, roles: Mapping[str, str] | None, columns: list[str], rates: Sequence[str] = ()) -> Table:
-    """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values."""
-    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)))
-    return rates_as_flags(table, [c for c in rates if c not in (roles or {})])
+    units = open_units(data, dimensions, pairs, roles=roles, engine=engine, memory_limit=memory_limit,
+                       spread=options.intervals or options.compare)
+    return _Breakdown(units, dimensions, pairs, options).frame()
 
 
 @dataclass
 class _Breakdown:
-    table: Table
+    units: Units
     dimensions: list[Dimension]
     pairs: list[tuple[str, str]]
     options: Options
 
     def frame(self) -> pd.DataFrame:
-        rows = len(self.table.frame)
-        if rows == 0:
+        units = self.units
+        rows = units.count
+        if rows == 0 or units.users() == 0:
             raise XlsegError("the table has no data rows to segment")
-        segments = [segment(self.table.frame[d.column], d) for d in self.dimensions]
+        segments = units.segments()
         levels = build_levels(segments, rows)
         shown = list(range(len(levels))) if self.options.subtotals else [0, len(levels) - 1]
         groupings = _level_groupings(levels, shown)
         finest = levels[-1]
-        finest_sizes = group_sizes(finest.row_ids, finest.size) if finest.row_ids is not None else np.array([rows])
+        finest_sizes = units.sizes(finest.ids(rows), finest.size)
         users = _users(levels, shown, finest_sizes)
         stats_needed = self.options.intervals or self.options.compare
         by_column = _by_column(self.pairs)
         for column, aggs in by_column.items():
             for agg in aggs:
-                check_metric(self.table, column, agg)
+                units.check(column, agg)
 
         def aggregate(column: str) -> list[ColumnResult]:
-            series, role = self.table.frame[column], self.table.roles[column]
-            return aggregate_column(series, role, by_column[column], groupings, spread=stats_needed, sizes=finest_sizes)
+            return units.aggregate(column, by_column[column], groupings, spread=stats_needed, sizes=finest_sizes)
 
         columns: dict[str, list[np.ndarray]] = {}
         for column, results in zip(by_column, map_columns(aggregate, by_column, rows), strict=True):
             for agg in by_column[column]:
-                self._add_metric(columns, column, agg, self.table.roles[column], results)
+                self._add_metric(columns, column, agg, units.roles[column], results)
         return self._assemble(levels, shown, segments, users, columns)
 
     def _add_metric(
@@ -227,16 +229,6 @@ class _Breakdown:
         return np.where(np.isnan(key), np.inf, key)  # missing values sort last
 
 
-def check_metric(table: Table, column: str, agg: str) -> None:
-    """:func:`check_aggregation`, except that a column without any value says so (its role is only a guess)."""
-    try:
-        check_aggregation(column, table.roles[column], agg)
-    except XlsegError:
-        if table.frame[column].isna().all():
-            raise XlsegError(f"'{column}' has no values (every cell is blank), so it has no {agg}") from None
-        raise
-
-
 def _by_column(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for column, agg in pairs:
@@ -250,8 +242,9 @@ def _level_groupings(levels: list[Level], shown: list[int]) -> list[Grouping]:
     groupings = []
     for index in reversed(shown):
         level = levels[index]
+        dims = tuple(range(index))
         if index == len(levels) - 1:
-            groupings.append(Grouping(level.size, lambda lv=level: lv.row_ids, None))
+            groupings.append(Grouping(level.size, lambda lv=level: lv.row_ids, None, dims))
             continue
         mapping = np.arange(finest.size)
         for j in range(len(levels) - 1, index, -1):
@@ -259,7 +252,7 @@ def _level_groupings(levels: list[Level], shown: list[int]) -> list[Grouping]:
             assert parent is not None
             mapping = parent[mapping]
         row_ids = None if index == 0 else (lambda lv=level: lv.row_ids)
-        groupings.append(Grouping(level.size, row_ids, mapping))
+        groupings.append(Grouping(level.size, row_ids, mapping, dims))
     return groupings
 
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,10 @@ from xlseg.sheets.layout import SheetLayout, assign_names
 from xlseg.sheets.names import NameBook
 from xlseg.sheets.present import format_number, number_format, segment_name
 from xlseg.spec import column_of, parse_breakdowns, parse_crosstab, parse_metrics, requested_columns, whole_number
+
+if TYPE_CHECKING:
+    from xlseg.engine.pushdown import Profile
+    from xlseg.io.sources import Source
 
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
@@ -49,6 +54,7 @@ class Report:
     frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     table: Table | None = None
     source: Path | None = None
+    rows: int | None = None  # users analysed (when the table holds no rows: a source aggregated by its engine)
 
     def to_excel(self, path: str | os.PathLike[str], template: str | os.PathLike[str] | None = None) -> Path:
         """Write the report to a new .xlsx at ``path`` atomically; returns the path.
@@ -65,7 +71,7 @@ class Report:
         if template is not None and self.source is not None and self.table is not None:
             from xlseg.version import __version__
 
-            users = len(self.table.frame)
+            users = self.rows if self.rows is not None else len(self.table.frame)
             values = {"source": f"{users:,} users from {self.source.name}, analysed by xlseg {__version__}"}
         return write_workbook(self.sheets, target, template=template, values=values)
 
@@ -84,6 +90,8 @@ def report(
     roles: Mapping[str, str] | None = None,
     title: str | None = None,
     progress: Progress | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> Report:
     """Compute a segmentation report of ``data``.
 
@@ -106,6 +114,9 @@ def report(
         roles: column → role overrides (``{"signup": "date"}``).
         title: the report title (default: "Segmentation of <file name>" or "Segmentation report").
         progress: called with a short message at each stage (for the CLI's stage log).
+        engine, memory_limit: as in :func:`~xlseg.engine.breakdowns.breakdown`. ``data`` may also be a source
+            its own engine aggregates (a DuckDB relation, ``(connection, "table")``, an Ibis table, a PySpark
+            DataFrame, or files for DuckDB): then ``by`` must be given (auto mode would read every column).
 
     Returns:
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
@@ -118,11 +129,28 @@ def report(
     requested = requested_columns(breakdowns or [], metric_list or [], crosstab_list or [])
     if source is not None and source.suffix.lower() in EXCEL_SUFFIXES:  # names vs the header row, before the read
         check_columns(source, sheet, requested)
-    say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet, keep=requested)  # a named blank column: one "(missing)"
-    if len(table.frame) == 0:
+    from xlseg.io.sources import open_source
+
+    pushed = open_source(data, engine=engine, memory_limit=memory_limit)
+    facts: Profile | None = None
+    if pushed is not None:
+        if breakdowns is None:
+            raise XlsegError("name the breakdowns (--by COLUMN, or by='column' in Python): auto mode on "
+                             f"{pushed.backend} would profile every column of the whole table")
+        say(f"profiling {pushed.name} on {pushed.backend}")
+        table, facts = _source_table(pushed, roles, requested, metric_list)
+        data = pushed
+    else:
+        say(f"reading {source.name}" if source else "reading the table")
+        table = load_table(data, roles=roles, sheet=sheet, keep=requested)  # a named blank column: one "(missing)"
+        data = table
+    rows = facts.rows if facts else len(table.frame)
+    if rows == 0:
         raise XlsegError("the table has no data rows to segment")
-    say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
+    say(f"{'counted' if facts else 'read'} {rows:,} rows × {len(table.roles)} columns")
+    def distinct(column: str) -> int:
+        return facts.distinct[column] if facts else distinct_count(table.frame[column])
+
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})
     _check_columns(table, bins)  # a misspelt --bins column would otherwise be ignored without a word
@@ -135,16 +163,16 @@ def report(
     total = len(plan.breakdowns) + len(plan.crosstabs)
     for i, choice in enumerate(plan.breakdowns, 1):
         say(f"breakdown {i}/{total}: {' × '.join(choice.columns)}")
-        by_items = [_default_bins(item, table, bins) for item in choice.by]
-        frame = breakdown(table, by_items, _metrics_for(choice, plan.metrics, chosen=metric_list is None),
+        by_items = [_default_bins(item, table, bins, distinct) for item in choice.by]
+        frame = breakdown(data, by_items, _metrics_for(choice, plan.metrics, chosen=metric_list is None),
                           bins=bins, top=top, min_size=min_size, confidence=confidence, intervals=True, compare=True)
         ordered = len(by_items) == 1 and (isinstance(by_items[0], Mapping) and "bins" in by_items[0]
                                           or not str(bins.get(choice.columns[0], "top")).startswith("top"))
-        sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size, ordered))
+        sheets.append(_breakdown_sheet(frame, choice.columns, rows, confidence, min_size, ordered))
         frames[sheets[-1].name] = [frame]
-    for j, (rows, cols) in enumerate(plan.crosstabs, len(plan.breakdowns) + 1):
-        say(f"crosstab {j}/{total}: {_label(rows)} × {_label(cols)}")
-        layout, tables = _crosstab_sheet(table, rows, cols, plan.metrics, bins, top, min_size)
+    for j, (rows_of, cols) in enumerate(plan.crosstabs, len(plan.breakdowns) + 1):
+        say(f"crosstab {j}/{total}: {_label(rows_of)} × {_label(cols)}")
+        layout, tables = _crosstab_sheet(data, table, facts, distinct, rows_of, cols, plan.metrics, bins, top, min_size)
         sheets.append(layout)
         frames[layout.name] = tables
     if not sheets:
@@ -154,9 +182,9 @@ def report(
     renamed = _assign(sheets, book, frames)
     summary = summary_sheet(
         title=title or (f"Segmentation of {source.name}" if source else "Segmentation report"),
-        rows=len(table.frame),
-        source_rows=table.source_rows or len(table.frame),
-        columns=_column_facts(table),
+        rows=rows,
+        source_rows=table.source_rows or rows,
+        columns=_column_facts(table, facts),
         cleaning=table.notes,
         choices=plan.reasons,
         contents=[(s.name, s.title, next((b.caption for b in s.blocks if b.caption), "")) for s in sheets],
@@ -167,7 +195,25 @@ def report(
     for block in summary.blocks:
         if block.table_name:
             block.table_name = book.table(block.table_name)
-    return Report([summary, *sheets], renamed, table, source)
+    return Report([summary, *sheets], renamed, table, source, rows)
+
+
+def _source_table(source: Source, roles: Mapping[str, str] | None, requested: Sequence[str],
+                  metrics: list[tuple[str, str]] | None) -> tuple[Table, Profile]:
+    """A source's roles and exact column facts, as a :class:`Table` without rows (the engine keeps them)."""
+    from xlseg.engine.pushdown import profile, schema_roles
+
+    all_roles = schema_roles(source, roles)
+    for column in requested:
+        if column not in all_roles:
+            raise column_not_found(column, all_roles)
+    columns = list(dict.fromkeys([*requested, *(c for c, _ in metrics or [])]))
+    if metrics is None:  # the auto metrics: flags and numeric columns
+        columns += [c for c, r in all_roles.items() if r in (Role.FLAG, Role.METRIC) and c not in columns]
+    kept = {c: r for c, r in all_roles.items() if c in columns}
+    facts = profile(source, kept, list(kept))
+    frame = pd.DataFrame({c: pd.Series([], dtype=float) for c in kept})
+    return Table(frame, kept, list(source.notes), facts.rows), facts
 
 
 def _metrics_for(choice: Choice, metrics: list[tuple[str, str]], *, chosen: bool) -> list[tuple[str, str]]:
@@ -204,7 +250,7 @@ def _label(items: Sequence[object]) -> str:
     return " / ".join(column_of(i) for i in items)
 
 
-def _default_bins(item: object, table: Table, bins: Mapping[str, object]) -> object:
+def _default_bins(item: object, table: Table, bins: Mapping[str, object], distinct: Callable[[str], int]) -> object:
     """Dates without a bin spec by month; numeric columns with many values in quartiles."""
     column = column_of(item)
     if column in bins or (isinstance(item, Mapping) and "bins" in item):
@@ -212,7 +258,7 @@ def _default_bins(item: object, table: Table, bins: Mapping[str, object]) -> obj
     role = table.roles.get(column)
     if role == Role.DATE:
         spec = "month"
-    elif role == Role.METRIC and distinct_count(table.frame[column]) > MANY_DISTINCT:
+    elif role == Role.METRIC and distinct(column) > MANY_DISTINCT:
         spec = "q4"
     else:
         return item
@@ -237,13 +283,14 @@ def _focus(frame: pd.DataFrame, main: str) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metrics: list[tuple[str, str]],
+def _crosstab_sheet(data: object, table: Table, facts: Profile | None, distinct: Callable[[str], int],
+                    rows: list[object], cols: list[object], metrics: list[tuple[str, str]],
                     bins: Mapping[str, object], top: object, min_size: int | None
                     ) -> tuple[SheetLayout, list[pd.DataFrame]]:
-    rows = [_default_bins(r, table, bins) for r in rows]
-    cols = [_default_bins(c, table, bins) for c in cols]
+    rows = [_default_bins(r, table, bins, distinct) for r in rows]
+    cols = [_default_bins(c, table, bins, distinct) for c in cols]
     row_names, col_name = [column_of(r) for r in rows], _label(cols)
-    counts = crosstab(table, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
+    counts = crosstab(data, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
     base = "_".join(row_names) + "_x_" + col_name.replace(" / ", "_")
     blocks = [crosstab_block(counts, row_names, col_name, title="Users", table_name=base + "_users",
                              caption=_largest_cell(counts, row_names))]
@@ -251,9 +298,10 @@ def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metric
     comparable = [(c, a) for c, a in metrics if a in ("rate", "mean")]
     if comparable:
         column, agg = comparable[0]
-        values = crosstab(table, rows, cols, value=column, agg=agg, bins=bins, top=top)  # type: ignore[arg-type]
+        values = crosstab(data, rows, cols, value=column, agg=agg, bins=bins, top=top)  # type: ignore[arg-type]
         fmt = "0.0%" if agg == "rate" else None
-        caption = _best_cell(values, counts, row_names, f"{column} {agg}", fmt or number_format(column, table.frame),
+        sizes = pd.DataFrame({column: facts.typical[column]}) if facts and column in facts.typical else table.frame
+        caption = _best_cell(values, counts, row_names, f"{column} {agg}", fmt or number_format(column, sizes),
                              min_size)
         blocks.append(crosstab_block(values, row_names, col_name, title=f"{column} {agg}", number_format=fmt,
                                      table_name=f"{base}_{column}_{agg}", caption=caption,
@@ -261,7 +309,8 @@ def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metric
                                             " table above."] if min_size else []))
         frames.append(values)
     dims = f"{' / '.join(row_names)} × {col_name}"
-    return SheetLayout(dims, f"Heatmap: {dims}", f"{len(table.frame):,} users", blocks, kind="crosstab"), frames
+    users = facts.rows if facts else len(table.frame)
+    return SheetLayout(dims, f"Heatmap: {dims}", f"{users:,} users", blocks, kind="crosstab"), frames
 
 
 def _largest_cell(counts: pd.DataFrame, row_names: list[str]) -> str | None:
@@ -289,7 +338,10 @@ def _best_cell(values: pd.DataFrame, counts: pd.DataFrame, row_names: list[str],
             f" overall {format_number(overall, fmt)}.")
 
 
-def _column_facts(table: Table) -> list[tuple[str, str, int, int]]:
+def _column_facts(table: Table, facts: Profile | None = None) -> list[tuple[str, str, int, int]]:
+    if facts is not None:
+        return [(column, str(role), facts.missing[column], facts.distinct[column])
+                for column, role in table.roles.items()]
     frame = table.frame
     return [(column, str(role), int(frame[column].isna().sum()), distinct_count(frame[column]))
             for column, role in table.roles.items()]

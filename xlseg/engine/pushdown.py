@@ -388,3 +388,39 @@ def _key(source: Source, dimension: Dimension, bins: tuple[list[Any], bool] | No
     if dtype.is_floating():
         return ibis.ifelse(column.isnan() | column.isinf(), ibis.null("float64"), column)
     return column
+
+
+@dataclass
+class Profile:
+    """Exact facts about a source's columns for a report's Summary and choices (one query)."""
+
+    rows: int
+    missing: dict[str, int]
+    distinct: dict[str, int]
+    typical: dict[str, np.ndarray]  # numeric columns: values that give the same number format as all values
+
+
+def profile(source: Source, roles: Mapping[str, Role], columns: Sequence[str]) -> Profile:
+    """Rows, missing and distinct values per column, and each numeric column's typical size (exact)."""
+    table = source.table
+    aggregates: dict[str, Any] = {"rows": table.count()}
+    for j, column in enumerate(columns):
+        value = _value(table, column, roles[column]) if roles[column] != Role.DATE else table[column]
+        aggregates[f"n{j}"] = value.count()
+        aggregates[f"u{j}"] = value.nunique()
+        if roles[column] == Role.METRIC:
+            aggregates[f"frac{j}"] = (value != value.round()).cast("int64").sum()
+            aggregates[f"typ{j}"] = value.abs().median()
+    row = source.execute(table.aggregate(**aggregates)).iloc[0]
+    rows = int(row["rows"])
+    missing = {c: rows - int(row[f"n{j}"]) for j, c in enumerate(columns)}
+    distinct = {c: int(row[f"u{j}"]) for j, c in enumerate(columns)}
+    typical = {}
+    for j, column in enumerate(columns):
+        if roles[column] == Role.METRIC:
+            whole = int(row[f"frac{j}"] or 0) == 0
+            size = row[f"typ{j}"]
+            size = float(size) if size is not None and size == size else np.nan
+            # decimals_format reads the median of |values| and whether all are whole: these give the same
+            typical[column] = np.array([1.0]) if whole else np.array([size, size, size + 0.5])
+    return Profile(rows, missing, distinct, typical)

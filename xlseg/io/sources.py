@@ -77,6 +77,8 @@ def open_source(data: object, *, engine: str = "auto", memory_limit: str | None 
     together exceed :data:`AUTO_DUCKDB_BYTES`, or the pattern is a glob). ``memory_limit`` (e.g. ``"1GB"``) is
     passed to DuckDB for files.
     """
+    if isinstance(data, Source):
+        return data
     if engine not in ENGINES:
         raise XlsegError(f"engine must be auto, pandas or duckdb, not '{engine}'")
     if isinstance(data, (str, os.PathLike)):

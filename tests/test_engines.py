@@ -8,7 +8,15 @@ relative. Every engine is also checked against plain pandas ``groupby`` written 
 
 from __future__ import annotations
 
+import io
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -183,3 +191,65 @@ def test_engine_error_is_one_line(duck: object) -> None:
     with pytest.raises(XlsegError) as caught:
         breakdown(broken, "device", "age:mean", roles={"age": "metric"})
     assert "\n" not in str(caught.value)
+
+
+def test_spark_error_is_one_line(spark: object, data: pd.DataFrame) -> None:
+    frame = spark.createDataFrame(pa.Table.from_pandas(data, preserve_index=False))  # type: ignore[attr-defined]
+    failing = frame.selectExpr("device", "assert_true(age < 60, 'age over 60') AS checked", "age")
+    with pytest.raises(XlsegError) as caught:
+        breakdown(failing, "device", "age:mean")
+    message = str(caught.value)
+    assert message.startswith("pyspark could not compute the aggregation:") and "\n" not in message
+    assert "age over 60" in message and "at org.apache" not in message
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xlseg.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_report_of_a_parquet_glob(parquet_glob: str, data: pd.DataFrame, tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    done = run_cli("report", parquet_glob, "-o", str(out), "--by", "device", "--metric", "sessions:median",
+                   "--metric", "converted:rate", "--engine", "duckdb", "--memory-limit", "500MB")
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(out)
+    sheet = book["device"]
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(i for i, row in enumerate(cells) if row[0] == "device")
+    names = cells[header]
+    rows = {row[0]: dict(zip(names, row, strict=True)) for row in cells[header + 1:] if row[0]}
+    for device, group in data.groupby("device"):
+        assert rows[device]["users"] == len(group)
+        assert rows[device]["sessions median"] == group["sessions"].median()
+        assert rows[device]["converted rate"] == pytest.approx(group["converted"].mean(), rel=1e-9)
+    assert rows["Total"]["users"] == len(data)
+
+
+def test_cli_engine_errors_are_one_line(parquet_glob: str, tmp_path: Path) -> None:
+    out = str(tmp_path / "out.xlsx")
+    done = run_cli("report", parquet_glob, "-o", out, "--by", "device", "--memory-limit", "lots")
+    assert done.returncode == 2
+    assert done.stderr.startswith("xlseg: error: duckdb did not accept the memory limit 'lots'")
+    assert done.stderr.count("\n") == 1
+    done = run_cli("report", parquet_glob, "-o", out, "--by", "devise")
+    assert done.stderr == "xlseg: error: column 'devise' not found; did you mean 'device'?\n"
+    done = run_cli("report", parquet_glob, "-o", out, "--engine", "pandas", "--by", "device")
+    assert "read it with engine duckdb" in done.stderr
+    done = run_cli("report", parquet_glob, "-o", out, "--by", "device", "--memory-limit", "lots", "--debug")
+    assert "Traceback" in done.stderr and "duckdb" in done.stderr
+
+
+def test_progress_ticks_for_long_steps() -> None:
+    from xlseg.cli import StageLog
+
+    stream = io.StringIO()
+    log = StageLog(stream, enabled=True, tick=0.05)
+    log("quick step")
+    log("slow step")
+    time.sleep(0.3)
+    log.close()
+    lines = stream.getvalue().splitlines()
+    assert re.fullmatch(r"\[\s*\d+\.\ds\] quick step", lines[0])
+    assert re.fullmatch(r"\[\s*\d+\.\ds\] slow step", lines[1])
+    assert any(re.fullmatch(r"\s+… slow step: \d+s", line) for line in lines[2:])
+    assert not any("quick step:" in line for line in lines)

@@ -213,7 +213,9 @@ def _source_table(source: Source, roles: Mapping[str, str] | None, requested: Se
     kept = {c: r for c, r in all_roles.items() if c in columns}
     facts = profile(source, kept, list(kept))
     frame = pd.DataFrame({c: pd.Series([], dtype=float) for c in kept})
-    return Table(frame, kept, list(source.notes), facts.rows), facts
+    notes = [*source.notes, f"Aggregated by {source.backend} where the data lives; values used as stored (text not "
+             "trimmed; NaN and ±infinity count as missing)."]
+    return Table(frame, kept, notes, facts.rows), facts
 
 
 def _metrics_for(choice: Choice, metrics: list[tuple[str, str]], *, chosen: bool) -> list[tuple[str, str]]:

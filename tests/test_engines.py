@@ -253,3 +253,21 @@ def test_progress_ticks_for_long_steps() -> None:
     assert re.fullmatch(r"\[\s*\d+\.\ds\] slow step", lines[1])
     assert any(re.fullmatch(r"\s+… slow step: \d+s", line) for line in lines[2:])
     assert not any("quick step:" in line for line in lines)
+
+
+def test_report_summary_of_a_source(duck: object, data: pd.DataFrame, tmp_path: Path) -> None:
+    """The Summary's column facts come from exact engine queries; the note says who aggregated."""
+    result = report((duck, "users"), by=["geo"], metrics="sessions:mean; converted:rate")
+    assert any(note.startswith("Aggregated by duckdb") for note in result.table.notes)  # type: ignore[union-attr]
+    path = result.to_excel(tmp_path / "summary.xlsx")
+    cells = [[c.value for c in row] for row in openpyxl.load_workbook(path)["Summary"].iter_rows()]
+    start = next(i for i, row in enumerate(cells) if "Column" in row and "Distinct" in row)
+    names = cells[start]
+    first = names.index("Column")
+    facts = {row[first]: dict(zip(names, row, strict=True)) for row in cells[start + 1:] if row[first] in data}
+    assert set(facts) == {"geo", "sessions", "converted"}
+    for column, fact in facts.items():
+        assert fact["Missing"] == data[column].isna().sum()
+        assert fact["Distinct"] == data[column].nunique()
+    with pytest.raises(XlsegError, match="name the breakdowns"):
+        report((duck, "users"))

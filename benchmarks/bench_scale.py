@@ -15,7 +15,8 @@ process after the imports, whose time is printed apart as "start-up"):
 - ``xlseg duckdb``: ``breakdown(path, ..., engine="duckdb", memory_limit="1GB")``;
 - ``duckdb GROUPING SETS``: the hand-written query, ``GROUPING SETS ((country, device), ())``, same limit;
 - ``polars streaming``: ``scan_parquet`` → two lazy group-bys (cells and total), ``collect(engine="streaming")``;
-- ``xlseg spark`` (10M only): ``breakdown(spark.read.parquet(path), ...)`` in ``local[2]``.
+- ``xlseg spark`` (10M only, one run): ``breakdown(spark.read.parquet(path), ...)`` in ``local[2]``; the
+  time excludes the session start, the peak RSS is the Python driver's (the JVM is another process).
 
 Every case's numbers (all cells and the total) are compared with xlseg's: counts and medians exact, the
 rest within 1e-9 relative; a case that differs is marked and not ranked. Rounds are interleaved (every case
@@ -145,6 +146,14 @@ RUNNERS = {"xlseg duckdb": _xlseg, "duckdb GROUPING SETS": _duckdb, "polars stre
            "xlseg spark": _xlseg_spark}
 
 
+def _peak_rss() -> int:
+    """This process's peak RSS in bytes: VmHWM (ru_maxrss would carry the parent's peak across fork + exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 IMPORTS = {  # imported before the clock starts; their time is printed apart as start-up
     "xlseg duckdb": ["xlseg.engine.breakdowns", "duckdb", "ibis", "ibis.backends.sql.compilers.duckdb"],
     "duckdb GROUPING SETS": ["duckdb"],
@@ -164,7 +173,7 @@ def child(case: str, path: str, median: bool) -> None:
     start = time.perf_counter()
     rows = RUNNERS[case](path, median)
     seconds = float(os.environ.get("XLSEG_BENCH_SPARK_SECONDS", time.perf_counter() - start))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
+    peak = _peak_rss()
     print(json.dumps({"seconds": seconds, "startup": startup, "rss": peak, "rows": rows}))
 
 

@@ -271,3 +271,17 @@ def test_report_summary_of_a_source(duck: object, data: pd.DataFrame, tmp_path: 
         assert fact["Distinct"] == data[column].nunique()
     with pytest.raises(XlsegError, match="name the breakdowns"):
         report((duck, "users"))
+
+
+def test_nan_and_infinity_are_missing_as_in_memory(duck: object) -> None:
+    """Floats holding NaN or ±inf: the engine's first pass sees them in the group sums and cleans them."""
+    relation = duck.sql(  # type: ignore[attr-defined]
+        "SELECT device, CASE WHEN hash(rowid) % 10 = 0 THEN 'NaN'::DOUBLE WHEN hash(rowid) % 13 = 0 "
+        "THEN 'inf'::DOUBLE ELSE sessions END AS sessions FROM users")
+    frame = relation.df()
+    assert np.isnan(frame["sessions"]).any() and np.isinf(frame["sessions"]).any()
+    kwargs = dict(by="device", metrics="sessions:mean,median,count,nunique,max", intervals=True)
+    assert_same(breakdown(frame, **kwargs), breakdown(relation, **kwargs))
+    finite = frame[np.isfinite(frame["sessions"])]
+    total = breakdown(relation, **kwargs).iloc[-1]
+    assert total["sessions count"] == len(finite) and total["sessions max"] == finite["sessions"].max()

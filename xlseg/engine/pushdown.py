@@ -80,6 +80,7 @@ class GroupedUnits:
     keys: list[Any]  # Ibis key expression of each dimension
     columns: dict[str, list[str]]  # metric column → its aggregations
     spread: bool
+    dirty: set[str]  # float columns holding NaN or ±inf somewhere: aggregated without them
     _levels: dict[tuple[int, ...], pd.DataFrame] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -110,15 +111,24 @@ class GroupedUnits:
         facts = _bin_facts(source, dimensions)
         keys = [_key(source, d, facts.get(i)) for i, d in enumerate(dimensions)]
         named = {f"k{i}": key for i, key in enumerate(keys)}
-        aggregates = {"n": table.count()}
-        for j, (column, aggs) in enumerate(columns.items()):
-            aggregates.update(_column_aggregates(table, column, role_of[column], aggs, f"c{j}", spread))
-        groups = source.execute(table.group_by(**named).aggregate(**aggregates))
+        def groups_query(clean: set[str]) -> pd.DataFrame:
+            aggregates = {"n": table.count()}
+            for j, (column, aggs) in enumerate(columns.items()):
+                aggregates.update(_column_aggregates(table, column, role_of[column], aggs, f"c{j}", spread,
+                                                     column in clean))
+            return source.execute(table.group_by(**named).aggregate(**aggregates))
+
+        # Floats are read as they are first (NaN/±inf cleaning costs every row); a value that is not finite
+        # shows in its group's sum (NaN and infinities propagate), and then the columns concerned are cleaned.
+        groups = groups_query(set())
+        dirty = {column for j, column in enumerate(columns) if f"c{j}_s" in groups and _not_finite(groups, f"c{j}")}
+        if dirty:
+            groups = groups_query(dirty)
         weights = groups["n"].to_numpy(dtype=np.int64)
         segments = [
             segment_groups(groups[f"k{i}"], d, weights, facts.get(i)) for i, d in enumerate(dimensions)
         ]
-        return cls(source, dimensions, role_of, groups, weights, segments, keys, columns, spread)
+        return cls(source, dimensions, role_of, groups, weights, segments, keys, columns, spread, dirty)
 
     @property
     def count(self) -> int:
@@ -199,7 +209,8 @@ class GroupedUnits:
                 aggregates: dict[str, Any] = {"n": table.count()}
                 for j, (column, aggs) in enumerate(self.columns.items()):
                     ordered = [a for a in aggs if percentile_of(a) is not None or a == "nunique"]
-                    aggregates.update(_column_aggregates(table, column, self.roles[column], ordered, f"c{j}", False))
+                    aggregates.update(_column_aggregates(table, column, self.roles[column], ordered, f"c{j}", False,
+                                                         column in self.dirty))
                 expr = table.group_by(**named).aggregate(**aggregates) if named else table.aggregate(**aggregates)
                 self._levels[dims] = self.source.execute(expr)
             return self._levels[dims]
@@ -242,6 +253,14 @@ class GroupedUnits:
         return {_plain(k): int(c) for k, c in zip(keys, codes, strict=True)}
 
 
+def _not_finite(groups: pd.DataFrame, prefix: str) -> bool:
+    """Whether some group's sum is NaN or infinite although it has values (NULL sums of empty groups and
+    NaN sums both arrive as NaN in pandas, so the count tells them apart)."""
+    sums = groups[f"{prefix}_s"].to_numpy(dtype=float, na_value=np.nan)
+    counts = groups[f"{prefix}_n"].to_numpy(dtype=float, na_value=0.0)
+    return bool((~np.isfinite(sums) & (counts > 0)).any())
+
+
 def _fold(key: Any, kept: list[Any]) -> Any:
     import ibis
 
@@ -263,9 +282,9 @@ def _agg_name(agg: str) -> str:
     return "u" if agg == "nunique" else f"q{agg}"
 
 
-def _value(table: Any, column: str, role: Role) -> Any:
-    """A column as the engine should aggregate it: floats without NaN/±inf (missing, as in memory), flags as
-    0/1 numbers, dates as seconds since 1970."""
+def _value(table: Any, column: str, role: Role, clean: bool = True) -> Any:
+    """A column as the engine should aggregate it: floats without NaN/±inf (missing, as in memory; ``clean=False``
+    when the column is known to hold none), flags as 0/1 numbers, dates as seconds since 1970."""
     import ibis
 
     expr = table[column]
@@ -275,19 +294,22 @@ def _value(table: Any, column: str, role: Role) -> Any:
             expr = expr.cast("timestamp")
         return expr.epoch_seconds().cast("float64")
     if dtype.is_boolean():
-        return expr.cast("int64").cast("float64") if role in (Role.FLAG, Role.METRIC) else expr
-    if dtype.is_floating():
+        return expr.cast("float64") if role in (Role.FLAG, Role.METRIC) else expr
+    if dtype.is_floating() and clean:
         return ibis.ifelse(expr.isnan() | expr.isinf(), ibis.null("float64"), expr)
     if dtype.is_numeric() and role in (Role.FLAG, Role.METRIC):
         return expr.cast("float64")
     return expr
 
 
-def _column_aggregates(table: Any, column: str, role: Role, aggs: list[str], prefix: str, spread: bool
-                       ) -> dict[str, Any]:
-    value = _value(table, column, role)
+def _column_aggregates(table: Any, column: str, role: Role, aggs: list[str], prefix: str, spread: bool,
+                       clean: bool = True) -> dict[str, Any]:
+    value = _value(table, column, role, clean)
     out: dict[str, Any] = {}
     additive = [a for a in aggs if a in ADDITIVE]
+    if role not in (Role.DIMENSION, Role.ID) and table[column].type().is_floating():
+        out[f"{prefix}_s"] = value.sum()  # also shows a NaN or infinity in the group (see GroupedUnits.compute)
+        out[f"{prefix}_n"] = value.count()
     if additive:
         out[f"{prefix}_n"] = value.count()
         if role not in (Role.DIMENSION, Role.ID):
@@ -303,7 +325,7 @@ def _column_aggregates(table: Any, column: str, role: Role, aggs: list[str], pre
                 continue
             out[f"{prefix}_{_agg_name(agg)}"] = value.quantile(q)
         elif agg == "nunique":
-            out[f"{prefix}_u"] = _value(table, column, Role.DIMENSION if role == Role.FLAG else role).nunique()
+            out[f"{prefix}_u"] = _value(table, column, Role.DIMENSION if role == Role.FLAG else role, clean).nunique()
     return out
 
 

@@ -45,3 +45,37 @@ def soffice(tmp_path_factory: pytest.TempPathFactory) -> Convert:
         return sorted(outdir.iterdir())
 
     return convert
+
+
+@pytest.fixture(scope="session")
+def spark() -> object:
+    """One local Spark session (``local[2]``, UTC) for the whole test session.
+
+    Without Java or PySpark the Spark tests are skipped locally and fail when ``CI`` is set (CI installs
+    openjdk-17-jre-headless and ``.[spark]``).
+    """
+    missing = None
+    if shutil.which("java") is None:
+        missing = "Java is not installed (apt-get install -y openjdk-17-jre-headless)"
+    else:
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            missing = 'PySpark is not installed (pip install -e ".[spark]")'
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"Spark tests are required in CI: {missing}")
+        pytest.skip(f"Spark tests skipped: {missing}")
+    import warnings
+
+    from pyspark.sql import SparkSession
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        session = (SparkSession.builder.master("local[2]").appName("xlseg-tests")
+                   .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                   .config("spark.sql.session.timeZone", "UTC").config("spark.driver.memory", "1g")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

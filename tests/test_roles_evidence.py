@@ -77,7 +77,7 @@ def test_explicit_metric_on_an_id_looking_column_gets_a_note(survey, tmp_path):
     out = breakdown(survey, "voted", "member_no:mean").set_index("voted")
     want = survey.groupby("voted")["member_no"].mean()
     np.testing.assert_allclose(out.loc[["No", "Yes"], "member_no mean"], want[["No", "Yes"]], rtol=1e-12)
-    from xlseg.engine.breakdowns import load_input
+    from xlseg.engine.units import load_input
     from xlseg.spec import parse_by
 
     table = load_input(survey, None, ["voted", "member_no"], (), [("member_no", "mean")], parse_by("voted"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
@@ -29,6 +30,8 @@ examples:
       adds "What stands out": every segment and pair of segments vs the rest, BH-adjusted
   xlseg report admissions.csv -o gap.xlsx --gap gender:Male:Female --by department --metric admitted:rate
       adds a sheet splitting the gap between Male and Female into rate and mix effects by department
+  xlseg report 'events/*.parquet' -o report.xlsx --by country,device --engine duckdb --memory-limit 1GB
+      files past memory: DuckDB aggregates them where they are; only per-group statistics come back
 
 --by COL[,COL...]   one breakdown per --by; a comma joins columns into one multi-dimensional breakdown
 --metric COL:AGG    aggregations: mean, median, sum, min, max, count, nunique, rate (yes/no columns), p1..p99
@@ -75,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         " a chart, and crosstab heatmaps. INPUT may be .csv, .xlsx/.xlsm (see --sheet) or .parquet.",
         epilog=REPORT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    rep.add_argument("input", metavar="INPUT", help="the table: .csv, .xlsx, .xlsm or .parquet")
+    rep.add_argument("input", metavar="INPUT",
+                     help="the table: .csv, .xlsx, .xlsm or .parquet, or a quoted glob of Parquet/CSV files")
     _common(rep)
     rep.add_argument("--by", action="append", metavar="COL[,COL...]",
                      help="a breakdown (repeatable); default: chosen from the column roles")
@@ -103,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the row holding the column names (1 = first; default: 1, or the row under a title row)")
     rep.add_argument("--main", metavar="COL:AGG",
                      help="the headline metric of charts and captions (one of the metrics, e.g. revenue:mean)")
+
+    rep.add_argument("--engine", choices=["auto", "pandas", "duckdb"], default="auto",
+                     help="pandas reads the table into memory; duckdb aggregates Parquet/CSV files where they are"
+                     " (past memory); auto: duckdb for globs and files over 512 MiB (default auto)")
+    rep.add_argument("--memory-limit", metavar="SIZE", help="DuckDB's memory limit, e.g. 1GB (with the duckdb engine)")
 
     beh = commands.add_parser(
         "behavior", help="write the behavioural sheets of an activity table (retention, lifecycle, RFM, engagement)",
@@ -186,15 +195,64 @@ def _positive_int(text: str) -> int:
 
 
 class StageLog:
-    """Prints each stage with the elapsed time on ``stream`` (stderr), or nothing when disabled."""
+    """Prints each stage with the elapsed time on ``stream`` (stderr), or nothing when disabled.
 
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
+    A stage that runs longer than :attr:`TICK` seconds gets a progress line that counts its seconds (on a
+    terminal it is redrawn in place), so a long engine query never looks like a hang.
+    """
+
+    TICK = 1.0
+
+    def __init__(self, stream: TextIO, enabled: bool, tick: float | None = None) -> None:
         self.stream, self.enabled, self.start = stream, enabled, time.monotonic()
+        self.tick = self.TICK if tick is None else tick
+        self._stage: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __call__(self, message: str) -> None:
         """Print one stage line: ``[  1.2s] breakdown 2/5: device``."""
-        if self.enabled:
-            print(f"[{time.monotonic() - self.start:5.1f}s] {message}", file=self.stream, flush=True)
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._end_line()
+            print(f"[{now - self.start:5.1f}s] {message}", file=self.stream, flush=True)
+            self._stage = (message, now)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._ticker, name="xlseg-progress", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop the progress ticker (at the end of the command)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            self._end_line()
+
+    _ticking = False
+
+    def _end_line(self) -> None:
+        if self._ticking:
+            print(file=self.stream, flush=True)
+            self._ticking = False
+
+    def _ticker(self) -> None:
+        while not self._stop.wait(self.tick / 2):
+            with self._lock:
+                if self._stage is None:
+                    continue
+                message, since = self._stage
+                running = time.monotonic() - since
+                if running < self.tick:
+                    continue
+                tty = getattr(self.stream, "isatty", lambda: False)()
+                end = "" if tty else "\n"
+                print(f"{chr(13) if tty else ''}        … {message}: {running:.0f}s", end=end, file=self.stream,
+                      flush=True)
+                self._ticking = tty
 
 
 def _bins(items: Sequence[str] | None) -> dict[str, str]:
@@ -250,7 +308,8 @@ def _run_report(args: argparse.Namespace, log: StageLog) -> int:
     result = report(args.input, by=args.by, metrics=metrics, crosstabs=args.crosstab, bins=_bins(args.bins),
                     top=args.top, min_size=args.min_size, confidence=args.confidence, sheet=args.sheet,
                     title=args.title, scan=args.scan, gap=args.gap, main=args.main, progress=log,
-                    roles=_roles(args.role), tz=args.tz, na_values=args.na, header_row=args.header_row)
+                    roles=_roles(args.role), tz=args.tz, na_values=args.na, header_row=args.header_row,
+                    engine=args.engine, memory_limit=args.memory_limit)
     return _write(result, args, log)
 
 
@@ -338,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xlseg: interrupted", file=sys.stderr)
         return 130
+    finally:
+        log.close()
 
 
 def _report_error(error: Exception) -> int:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,10 @@ from xlseg.spec import (
     whole_number,
 )
 
+if TYPE_CHECKING:
+    from xlseg.engine.pushdown import Profile
+    from xlseg.io.sources import Source
+
 Progress = Callable[[str], None]
 DEFAULT_MIN_SIZE = 30
 
@@ -61,6 +66,7 @@ class Report:
     frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     table: Table | None = None
     source: Path | None = None
+    rows: int | None = None  # users analysed (when the table holds no rows: a source aggregated by its engine)
 
     def to_excel(self, path: str | os.PathLike[str], template: str | os.PathLike[str] | None = None) -> Path:
         """Write the report to a new .xlsx at ``path`` atomically; returns the path.
@@ -77,7 +83,7 @@ class Report:
         if template is not None and self.source is not None and self.table is not None:
             from xlseg.version import __version__
 
-            users = len(self.table.frame)
+            users = self.rows if self.rows is not None else len(self.table.frame)
             values = {"source": f"{users:,} users from {self.source.name}, analysed by xlseg {__version__}"}
         return write_workbook(self.sheets, target, template=template, values=values)
 
@@ -102,6 +108,8 @@ def report(
     tz: str | None = None,
     na_values: object = None,
     header_row: int | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> Report:
     """Compute a segmentation report of ``data``.
 
@@ -136,6 +144,9 @@ def report(
             (``"Europe/Berlin"``) before periods are cut; default UTC.
         na_values: extra tokens meaning "missing" (``["-999"]``), besides NA, N/A, NULL, None, NaN…
         header_row: the row holding the header (1 = first); default: row 1, or the row after a title row.
+        engine, memory_limit: as in :func:`~xlseg.engine.breakdowns.breakdown`. ``data`` may also be a source
+            its own engine aggregates (a DuckDB relation, ``(connection, "table")``, an Ibis table, a PySpark
+            DataFrame, or files for DuckDB): then ``by`` must be given (auto mode would read every column).
 
     Returns:
         A :class:`Report`; ``report(...).to_excel("report.xlsx")`` writes it.
@@ -149,15 +160,34 @@ def report(
     requested = requested_columns(breakdowns or [], metric_list or [], crosstab_list or [])
     if source is not None and source.suffix.lower() in EXCEL_SUFFIXES and header_row in (None, 1):
         check_columns(source, sheet, requested)  # names vs the header row, before the read
-    say(f"reading {source.name}" if source else "reading the table")
-    table = load_table(data, roles=roles, sheet=sheet, keep=requested,  # a named blank column: one "(missing)"
-                       na_values=na_values, header_row=header_row, tz=tz)
-    if len(table.frame) == 0:
+    from xlseg.io.sources import in_memory_only, open_source
+
+    pushed = open_source(data, engine=engine, memory_limit=memory_limit)
+    facts: Profile | None = None
+    if pushed is not None:
+        in_memory_only(pushed, na_values=na_values, header_row=header_row, tz=tz)
+        if breakdowns is None:
+            raise XlsegError("name the breakdowns (--by COLUMN, or by='column' in Python): auto mode on "
+                             f"{pushed.backend} would profile every column of the whole table")
+        say(f"profiling {pushed.name} on {pushed.backend}")
+        table, facts = _source_table(pushed, roles, requested, metric_list)
+        data = pushed
+    else:
+        say(f"reading {source.name}" if source else "reading the table")
+        table = load_table(data, roles=roles, sheet=sheet, keep=requested,  # a named blank column: one "(missing)"
+                           na_values=na_values, header_row=header_row, tz=tz)
+        if len(table.frame) and metric_list:  # a number statistic asked of an id-looking column is honoured
+            segmented = requested_columns(breakdowns or [], [], crosstab_list or []) + list(roles or {})
+            table = metrics_as_asked(table, metric_list, segmented=segmented)
+        data = table
+    rows = facts.rows if facts else len(table.frame)
+    if rows == 0:
         raise XlsegError("the table has no data rows to segment")
-    if metric_list:  # a number statistic asked of an id-looking column is honoured, and the Summary says so
-        segmented = requested_columns(breakdowns or [], [], crosstab_list or []) + list(roles or {})
-        table = metrics_as_asked(table, metric_list, segmented=segmented)
-    say(f"read {len(table.frame):,} rows × {len(table.frame.columns)} columns")
+    say(f"{'counted' if facts else 'read'} {rows:,} rows × {len(table.roles)} columns")
+
+    def distinct(column: str) -> int:
+        return facts.distinct[column] if facts else distinct_count(table.frame[column])
+
     min_size = whole_number(min_size, "min_size")
     bins = dict(bins or {})
     _check_columns(table, bins)  # a misspelt --bins column would otherwise be ignored without a word
@@ -172,21 +202,22 @@ def report(
     total = len(plan.breakdowns) + len(plan.crosstabs)
     for i, choice in enumerate(plan.breakdowns, 1):
         say(f"breakdown {i}/{total}: {' × '.join(choice.columns)}")
-        by_items = [default_bins(item, table, bins) for item in choice.by]
+        by_items = [default_bins(item, table, bins, distinct) for item in choice.by]
         wanted = _metrics_for(choice, plan.metrics, chosen=metric_list is None)
         frame, counts = _with_counts(breakdown(
-            table, by_items, wanted + _count_metrics(wanted), bins=bins, top=top, min_size=min_size,
+            data, by_items, wanted + _count_metrics(wanted), bins=bins, top=top, min_size=min_size,
             confidence=confidence, intervals=True, compare=True), wanted)
         ordered = len(by_items) == 1 and (isinstance(by_items[0], Mapping) and "bins" in by_items[0]
                                           or not str(bins.get(choice.columns[0], "top")).startswith("top"))
         dated = len(by_items) == 1 and table.roles.get(choice.columns[0]) == Role.DATE
-        sheets.append(_breakdown_sheet(frame, choice.columns, len(table.frame), confidence, min_size, ordered,
+        sheets.append(_breakdown_sheet(frame, choice.columns, rows, confidence, min_size, ordered,
                                        counts, headline, dated))
         found += _sheet_findings(sheets[-1], frame, choice.columns, counts, confidence)
         frames[sheets[-1].name] = [frame]
-    for j, (rows, cols) in enumerate(plan.crosstabs, len(plan.breakdowns) + 1):
-        say(f"crosstab {j}/{total}: {_label(rows)} × {_label(cols)}")
-        layout, tables = _crosstab_sheet(table, rows, cols, plan.metrics, bins, top, min_size, headline)
+    for j, (rows_of, cols) in enumerate(plan.crosstabs, len(plan.breakdowns) + 1):
+        say(f"crosstab {j}/{total}: {_label(rows_of)} × {_label(cols)}")
+        layout, tables = _crosstab_sheet(data, table, distinct, rows_of, cols, plan.metrics, bins, top, min_size,
+                                         headline)
         sheets.append(layout)
         frames[layout.name] = tables
     standouts: list[str] = []
@@ -208,9 +239,9 @@ def report(
     renamed = _assign(sheets, book, frames)
     summary = summary_sheet(
         title=title or (f"Segmentation of {source.name}" if source else "Segmentation report"),
-        rows=len(table.frame),
-        source_rows=table.source_rows or len(table.frame),
-        columns=_column_facts(table),
+        rows=rows,
+        source_rows=table.source_rows or rows,
+        columns=_column_facts(table, facts),
         cleaning=table.notes,
         choices=plan.reasons,
         contents=[(s.name, s.title, next((b.caption for b in s.blocks if b.caption), "")) for s in sheets],
@@ -225,7 +256,27 @@ def report(
     for block in summary.blocks:
         if block.table_name:
             block.table_name = book.table(block.table_name)
-    return Report([summary, *sheets], renamed, table, source)
+    return Report([summary, *sheets], renamed, table, source, rows)
+
+
+def _source_table(source: Source, roles: Mapping[str, str] | None, requested: Sequence[str],
+                  metrics: list[tuple[str, str]] | None) -> tuple[Table, Profile]:
+    """A source's roles and exact column facts, as a :class:`Table` without rows (the engine keeps them)."""
+    from xlseg.engine.pushdown import profile, schema_roles
+
+    all_roles = schema_roles(source, roles)
+    for column in requested:
+        if column not in all_roles:
+            raise column_not_found(column, all_roles)
+    columns = list(dict.fromkeys([*requested, *(c for c, _ in metrics or [])]))
+    if metrics is None:  # the auto metrics: flags and numeric columns
+        columns += [c for c, r in all_roles.items() if r in (Role.FLAG, Role.METRIC) and c not in columns]
+    kept = {c: r for c, r in all_roles.items() if c in columns}
+    facts = profile(source, kept, list(kept))
+    frame = pd.DataFrame({c: pd.Series([], dtype=float) for c in kept})
+    notes = [*source.notes, f"Aggregated by {source.backend} where the data lives; values used as stored (text not "
+             "trimmed; NaN and ±infinity count as missing)."]
+    return Table(frame, kept, notes, facts.rows), facts
 
 
 def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mapping[str, object], top: object,
@@ -367,14 +418,14 @@ def _focus(frame: pd.DataFrame, main: str) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metrics: list[tuple[str, str]],
-                    bins: Mapping[str, object], top: object, min_size: int | None, headline: str | None = None
-                    ) -> tuple[SheetLayout, list[pd.DataFrame]]:
-    rows = [default_bins(r, table, bins) for r in rows]
-    cols = [default_bins(c, table, bins) for c in cols]
+def _crosstab_sheet(data: object, table: Table, distinct: Callable[[str], int], rows: list[object],
+                    cols: list[object], metrics: list[tuple[str, str]], bins: Mapping[str, object], top: object,
+                    min_size: int | None, headline: str | None = None) -> tuple[SheetLayout, list[pd.DataFrame]]:
+    rows = [default_bins(r, table, bins, distinct) for r in rows]
+    cols = [default_bins(c, table, bins, distinct) for c in cols]
     row_names, col_name = [column_of(r) for r in rows], _label(cols)
     col_names = [column_of(c) for c in cols]
-    counts = crosstab(table, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
+    counts = crosstab(data, rows, cols, bins=bins, top=top)  # type: ignore[arg-type]
     base = "_".join(row_names) + "_x_" + col_name.replace(" / ", "_")
     blocks = [crosstab_block(counts, row_names, col_name, title="Users", table_name=base + "_users",
                              caption=_largest_cell(counts, row_names, col_names))]
@@ -383,8 +434,8 @@ def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metric
     comparable.sort(key=lambda pair: f"{pair[0]} {pair[1]}" != headline)  # the headline metric first
     if comparable:
         column, agg = comparable[0]
-        values = crosstab(table, rows, cols, value=column, agg=agg, bins=bins, top=top)  # type: ignore[arg-type]
-        behind = crosstab(table, rows, cols, value=column, agg="count", bins=bins, top=top)  # type: ignore[arg-type]
+        values = crosstab(data, rows, cols, value=column, agg=agg, bins=bins, top=top)  # type: ignore[arg-type]
+        behind = crosstab(data, rows, cols, value=column, agg="count", bins=bins, top=top)  # type: ignore[arg-type]
         fmt = "0.0%" if agg == "rate" else decimals_format(
             values.iloc[:-1, len(row_names):-1].to_numpy(dtype=float, na_value=np.nan).ravel())
         caption = _best_cell(values, counts, behind, row_names, col_names, f"{column} {agg}", fmt, min_size)
@@ -394,7 +445,8 @@ def _crosstab_sheet(table: Table, rows: list[object], cols: list[object], metric
                                             " table above."] if min_size else []))
         frames.append(values)
     dims = f"{' / '.join(row_names)} × {col_name}"
-    return SheetLayout(dims, f"Heatmap: {dims}", f"{len(table.frame):,} users", blocks, kind="crosstab"), frames
+    users = int(counts.iloc[-1, -1])  # the grand total of the counts: every user, in memory or at the source
+    return SheetLayout(dims, f"Heatmap: {dims}", f"{users:,} users", blocks, kind="crosstab"), frames
 
 
 def _cell_name(frame: pd.DataFrame, r: int, c: int, row_names: list[str], col_names: list[str]) -> str:
@@ -440,7 +492,10 @@ def _best_cell(values: pd.DataFrame, counts: pd.DataFrame, behind: pd.DataFrame,
     return text
 
 
-def _column_facts(table: Table) -> list[tuple[str, str, int, int]]:
+def _column_facts(table: Table, facts: Profile | None = None) -> list[tuple[str, str, int, int]]:
+    if facts is not None:
+        return [(column, str(role), facts.missing[column], facts.distinct[column])
+                for column, role in table.roles.items()]
     frame = table.frame
     return [(column, str(role), int(frame[column].isna().sum()), distinct_count(frame[column]))
             for column, role in table.roles.items()]

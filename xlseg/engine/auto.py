@@ -14,7 +14,7 @@ so both segment a table the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -105,16 +105,21 @@ def _subject(choice: Choice) -> str:
     return choice.why.rsplit(": ", 1)[0]
 
 
-def default_bins(item: object, table: Table, bins: Mapping[str, object]) -> object:
+def default_bins(item: object, table: Table, bins: Mapping[str, object],
+                 distinct: Callable[[str], int] | None = None) -> object:
     """A ``by`` item with default bins: dates without a bin spec by month; numeric columns with many values in
-    quartiles. Items with a spec (in ``bins`` or their own dict) and text columns are returned as they are."""
+    quartiles. Items with a spec (in ``bins`` or their own dict) and text columns are returned as they are.
+
+    ``distinct``: a column's distinct count when the table's rows are elsewhere (a pushed-down source's
+    profile); default: counted in ``table.frame``."""
     column = column_of(item)
     if column in bins or (isinstance(item, Mapping) and "bins" in item):
         return item
     role = table.roles.get(column)
+    count = distinct or (lambda name: distinct_count(table.frame[name]))
     if role == Role.DATE:
         spec = "month"
-    elif role == Role.METRIC and distinct_count(table.frame[column]) > MANY_DISTINCT:
+    elif role == Role.METRIC and count(column) > MANY_DISTINCT:
         spec = "q4"
     else:
         return item

@@ -66,6 +66,31 @@ def segment(series: pd.Series, dimension: Dimension, flag_words: tuple[str, str]
     return result
 
 
+def segment_groups(
+    keys: pd.Series,
+    dimension: Dimension,
+    weights: np.ndarray,
+    bins: tuple[list[Bin], bool] | None = None,
+) -> Segments:
+    """Codes and labels for pre-aggregated groups: ``keys`` holds one key per group (the value, the period's
+    first moment, or — with ``bins`` (bins, whole numbers) — the bin index), ``weights`` the users behind each.
+
+    The same labels, order and top-N as :func:`segment` gives for the rows behind the groups."""
+    binning = dimension.binning
+    if bins is not None:
+        codes = keys.to_numpy(dtype=float, na_value=np.nan)
+        result = bin_segments(np.where(np.isnan(codes), -1, codes).astype(np.int64), *bins)
+    elif binning is not None and binning.kind == "period":
+        result = _periods(keys, binning.period or "month")
+    elif pd.api.types.is_bool_dtype(keys.dtype) or (keys.dtype == object and keys.map(type).isin([bool]).any()):
+        result = _distinct_values(keys.astype("boolean"))
+    else:
+        result = _distinct_values(keys)
+    if dimension.top is not None:
+        result = keep_top(result, dimension.top, weights)
+    return result
+
+
 def _with_missing(codes: np.ndarray, labels: list[str]) -> Segments:
     """Give code -1 (missing) its own "(missing)" label at the end, when any row has it.
 
@@ -177,7 +202,9 @@ def period_labels(periods: pd.PeriodIndex, period: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Bin:
+class Bin:
+    """One numeric bin: its ends and whether each end belongs to it."""
+
     low: float
     high: float
     low_closed: bool
@@ -199,16 +226,42 @@ def _numeric_bins(series: pd.Series, binning: Binning) -> Segments:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return _with_missing(np.full(len(values), -1), [])
+    facts = BinFacts(
+        cuts=np.quantile(finite, np.linspace(0, 1, (binning.count or 4) + 1)) if binning.kind == "quantile" else None,
+        low=float(finite.min()),
+        high=float(finite.max()),
+        integers=bool(np.all(finite == np.round(finite))) and float(np.abs(finite).max()) < LONG_NUMBER,
+    )
+    bins = make_bins(binning, facts)
+    return bin_segments(_assign(values, bins), bins, facts.integers)
+
+
+@dataclass(frozen=True)
+class BinFacts:
+    """What bin edges depend on, computed from the finite values of a column (in memory, or by a SQL
+    engine with exact queries): the quantile cut points (quantile bins only), minimum, maximum, and whether
+    every value is a whole number below :data:`LONG_NUMBER` (labels without decimals)."""
+
+    cuts: np.ndarray | None
+    low: float
+    high: float
+    integers: bool
+
+
+def make_bins(binning: Binning, facts: BinFacts) -> list[Bin]:
+    """The bins of ``binning`` for a column with these facts (contiguous, ordered by value)."""
     if binning.kind == "quantile":
-        bins = _quantile_bins(finite, binning.count or 4)
-    elif binning.kind == "equal":
-        bins = _equal_bins(finite, binning.count or 4)
-    elif binning.kind == "width":
-        bins = _step_bins(finite, binning.step or 1.0, binning.to_text())
-    else:
-        bins = _edge_bins(binning.edges)
-    codes = _assign(values, bins)
-    integers = bool(np.all(finite == np.round(finite))) and float(np.abs(finite).max()) < LONG_NUMBER
+        assert facts.cuts is not None
+        return _quantile_bins(facts.cuts)
+    if binning.kind == "equal":
+        return _equal_bins(facts.low, facts.high, binning.count or 4)
+    if binning.kind == "width":
+        return _step_bins(facts.low, facts.high, binning.step or 1.0, binning.to_text())
+    return _edge_bins(binning.edges)
+
+
+def bin_segments(codes: np.ndarray, bins: list[Bin], integers: bool) -> Segments:
+    """Segments from bin indexes (-1 = missing): labelled, bins without rows dropped."""
     return _drop_empty(_with_missing(codes, _bin_labels(bins, integers)))
 
 
@@ -216,32 +269,31 @@ def _is_number_column(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
-def _quantile_bins(values: np.ndarray, count: int) -> list[_Bin]:
+def _quantile_bins(cuts: np.ndarray) -> list[Bin]:
     """Quantile bins that never fail on ties: a value hit by two or more cut points becomes its own bin."""
-    cuts = np.quantile(values, np.linspace(0, 1, count + 1))
     unique, hits = np.unique(cuts, return_counts=True)
     mass = set(unique[hits > 1].tolist())
     if len(unique) == 1:
-        return [_Bin(unique[0], unique[0], True, True)]
-    bins: list[_Bin] = []
+        return [Bin(unique[0], unique[0], True, True)]
+    bins: list[Bin] = []
     last = len(unique) - 1
     for j, value in enumerate(unique.tolist()):
         if value in mass:
-            bins.append(_Bin(value, value, True, True))
+            bins.append(Bin(value, value, True, True))
         if j < last:
             upper = float(unique[j + 1])
-            bins.append(_Bin(value, upper, value not in mass, j + 1 == last and upper not in mass))
+            bins.append(Bin(value, upper, value not in mass, j + 1 == last and upper not in mass))
     return bins
 
 
-def _step_bins(values: np.ndarray, step: float, spec: str) -> list[_Bin]:
+def _step_bins(low: float, high: float, step: float, spec: str) -> list[Bin]:
     """Bins ``step`` wide with edges at multiples of ``step`` (``[0, 10)``, ``[10, 20)``…) covering the values."""
-    first, last = math.floor(float(values.min()) / step), math.floor(float(values.max()) / step)
+    first, last = math.floor(low / step), math.floor(high / step)
     if last - first + 1 > MAX_BINS:
         raise XlsegError(f"bin spec '{spec}' makes {last - first + 1:,} bins on these values; use a wider width "
                          f"(at most {MAX_BINS:,} bins) or equal:10 for 10 bins of equal width")
     edges = [_multiple(k, step) for k in range(first, last + 2)]
-    return [_Bin(a, b, True, False) for a, b in zip(edges, edges[1:], strict=False)]
+    return [Bin(a, b, True, False) for a, b in zip(edges, edges[1:], strict=False)]
 
 
 def _multiple(k: int, step: float) -> float:
@@ -249,26 +301,26 @@ def _multiple(k: int, step: float) -> float:
     return float(f"{k * step:.12g}")
 
 
-def _equal_bins(values: np.ndarray, count: int) -> list[_Bin]:
-    low, high = float(values.min()), float(values.max())
+def _equal_bins(low: float, high: float, count: int) -> list[Bin]:
+    """``count`` bins of equal width from the minimum to the maximum (the last one closed)."""
     if low == high:
-        return [_Bin(low, high, True, True)]
+        return [Bin(low, high, True, True)]
     steps = np.linspace(0.0, 1.0, count + 1)
     edges = low * (1 - steps) + high * steps  # not low + (high - low) * steps: high - low overflows near ±1.8e308
     edges[0], edges[-1] = low, high
     return [
-        _Bin(float(a), float(b), True, i == count - 1) for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
+        Bin(float(a), float(b), True, i == count - 1) for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
     ]
 
 
-def _edge_bins(edges: tuple[float, ...]) -> list[_Bin]:
-    bins = [_Bin(-math.inf, edges[0], False, False)]
-    bins += [_Bin(a, b, True, False) for a, b in zip(edges, edges[1:], strict=False)]
-    bins.append(_Bin(edges[-1], math.inf, True, False))
+def _edge_bins(edges: tuple[float, ...]) -> list[Bin]:
+    bins = [Bin(-math.inf, edges[0], False, False)]
+    bins += [Bin(a, b, True, False) for a, b in zip(edges, edges[1:], strict=False)]
+    bins.append(Bin(edges[-1], math.inf, True, False))
     return bins
 
 
-def _assign(values: np.ndarray, bins: list[_Bin]) -> np.ndarray:
+def _assign(values: np.ndarray, bins: list[Bin]) -> np.ndarray:
     """Bin index of every value (bins are contiguous and ordered); NaN → -1."""
     ends = np.array([b.high for b in bins])
     closed = np.array([b.high_closed for b in bins])
@@ -280,7 +332,7 @@ def _assign(values: np.ndarray, bins: list[_Bin]) -> np.ndarray:
     return np.where(np.isnan(values), -1, index)
 
 
-def _bin_labels(bins: list[_Bin], integers: bool) -> list[str]:
+def _bin_labels(bins: list[Bin], integers: bool) -> list[str]:
     finite = np.array([v for b in bins for v in (b.low, b.high) if math.isfinite(v)])
     texts = dict(zip(finite.tolist(), _format_numbers(finite), strict=False))
     labels = []
@@ -316,10 +368,12 @@ def _drop_empty(segments: Segments) -> Segments:
     return Segments(new_code[segments.codes], labels, missing=segments.missing)  # the missing segment has rows
 
 
-def keep_top(segments: Segments, top: int) -> Segments:
+def keep_top(segments: Segments, top: int, weights: np.ndarray | None = None) -> Segments:
     """Keep the ``top`` largest segments (ties: display order), fold the rest into "Other"; the missing segment
-    stays as it is (a category literally named "(missing)" is an ordinary category)."""
-    counts = np.bincount(segments.codes, minlength=len(segments.labels))
+    stays as it is (a category literally named "(missing)" is an ordinary category).
+
+    ``weights``: users behind each code (when the codes are of pre-aggregated groups, not of rows)."""
+    counts = np.bincount(segments.codes, weights, minlength=len(segments.labels))
     values = len(segments.labels) - 1 if segments.missing else len(segments.labels)
     # a category already called "Other" is folded together with the rest
     real = [i for i in range(values) if segments.labels[i] != OTHER_LABEL]

@@ -15,19 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xlseg.engine.binning import Segments, segment
+from xlseg.engine.binning import Segments
 from xlseg.engine.grouping import Level, build_levels
-from xlseg.engine.kernels import Moments, group_sizes
-from xlseg.engine.measures import ColumnResult, Grouping, aggregate_column, check_aggregation
+from xlseg.engine.kernels import Moments
+from xlseg.engine.measures import ColumnResult, Grouping
 from xlseg.engine.stats import benjamini_hochberg
+from xlseg.engine.units import Units, open_units
 from xlseg.engine.versus import interval, p_against_rest, rest_of
 from xlseg.errors import XlsegError
-from xlseg.io.asked import NOT_NUMERIC, metrics_as_asked
-from xlseg.io.codes import code_numbers
-from xlseg.io.load import load_table, rates_as_flags
 from xlseg.parallel import map_columns
-from xlseg.schema import Role, Table, totals_label
-from xlseg.spec import NUMERIC_BINS, Dimension, Options, parse_by, parse_metrics
+from xlseg.schema import Role, totals_label
+from xlseg.spec import Dimension, Options, parse_by, parse_metrics
 
 COMPARABLE = ("mean", "rate")  # aggregations that get intervals, lift and tests
 
@@ -55,6 +53,8 @@ def breakdown(
     tz: str | None = None,
     na_values: object = None,
     header_row: int | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """One row per segment of the ``by`` columns, then a totals row labelled "Total".
 
@@ -63,7 +63,9 @@ def breakdown(
 
     Args:
         data: a DataFrame, a 2-D list with a header row (as Excel hands a range over), a file path
-            (.csv, .xlsx, .xlsm, .parquet) or a :class:`~xlseg.schema.Table`.
+            (.csv, .xlsx, .xlsm, .parquet; a glob of Parquet/CSV files), a :class:`~xlseg.schema.Table`, or a
+            source whose own engine aggregates (a DuckDB relation, ``(duckdb connection, "table")``, an Ibis
+            table expression, a PySpark DataFrame): only per-group statistics come back.
         by: a column name, a comma-separated string of names, or a list of names / dimension dicts
             (``{"column": "age", "bins": "q4"}``).
         metrics: what to aggregate: ``{"session_length": ["mean", "median"], "converted": "rate"}`` or
@@ -87,6 +89,10 @@ def breakdown(
             ``NA``, ``N/A``, ``NULL``, ``None``, ``NaN``… (see :mod:`xlseg.io.missing`).
         header_row: the row of ``data`` holding the header (1 = first; default: the first, or the row
             under a title row; see :mod:`xlseg.io.title_rows`).
+        engine: for file paths: ``"pandas"`` (read into memory), ``"duckdb"`` (aggregate in DuckDB, for
+            files past memory) or ``"auto"`` (DuckDB for globs and files above
+            :data:`xlseg.io.sources.AUTO_DUCKDB_BYTES`).
+        memory_limit: DuckDB's memory limit for file paths run on DuckDB (e.g. ``"1GB"``).
 
     Returns:
         Columns: the ``by`` columns (text labels), ``users``, ``share``, one column per metric, then
@@ -99,75 +105,52 @@ def breakdown(
     clash = next((d.column for d in dimensions if d.column in outputs), None)
     if clash is not None:
         raise XlsegError(f"column '{clash}' has the name of an output column; rename it to segment by it")
-    table = load_input(data, roles, [d.column for d in dimensions] + [c for c, _ in pairs],
-                       [c for c, agg in pairs if agg == "rate"], pairs, dimensions, na_values, header_row, tz)
-    frame = _Breakdown(table, dimensions, pairs, options).frame()
-    frame.attrs["formats"] = input_formats(table, pairs)
+    units = open_units(data, dimensions, pairs, roles=roles, engine=engine, memory_limit=memory_limit,
+                       spread=options.intervals or options.compare, na_values=na_values, header_row=header_row,
+                       tz=tz)
+    frame = _Breakdown(units, dimensions, pairs, options).frame()
+    frame.attrs["formats"] = input_formats(units.formats, pairs)
     return frame
 
 
-def input_formats(table: Table, pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+def input_formats(formats: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     """Output column → the number format its input implied (a mean of percent text shows as a percent);
     counts and rates keep their own formats. Sheets read it from ``frame.attrs["formats"]``."""
-    return {metric_name(c, a): table.formats[c] for c, a in pairs
-            if c in table.formats and a not in ("count", "nunique", "rate")}
-
-
-def load_input(
-    data: object,
-    roles: Mapping[str, str] | None,
-    columns: list[str],
-    rates: Sequence[str] = (),
-    metrics: Sequence[tuple[str, str]] = (),
-    dimensions: Sequence[Dimension] = (),
-    na_values: object = None,
-    header_row: int | None = None,
-    tz: str | None = None,
-) -> Table:
-    """Load the needed columns; columns asked for as rates become flags when they hold only yes/no values, and
-    code dimensions or number-like ids asked for a number statistic (or numeric bins) become metrics."""
-    table = load_table(data, roles=roles, columns=list(dict.fromkeys(columns)), na_values=na_values,
-                       header_row=header_row, tz=tz)
-    table = rates_as_flags(table, [c for c in rates if c not in (roles or {})])
-    numeric_bins = [d.column for d in dimensions if d.binning is not None and d.binning.kind in NUMERIC_BINS]
-    segmented = [d.column for d in dimensions if d.binning is None] + list(roles or {})
-    return metrics_as_asked(table, metrics, numeric_bins, segmented)
+    return {metric_name(c, a): formats[c] for c, a in pairs if c in formats and a not in ("count", "nunique", "rate")}
 
 
 @dataclass
 class _Breakdown:
-    table: Table
+    units: Units
     dimensions: list[Dimension]
     pairs: list[tuple[str, str]]
     options: Options
 
     def frame(self) -> pd.DataFrame:
-        rows = len(self.table.frame)
-        if rows == 0:
+        units = self.units
+        rows = units.count
+        if rows == 0 or units.users() == 0:
             raise XlsegError("the table has no data rows to segment")
-        words = self.table.flag_words
-        segments = [segment(self.table.frame[d.column], d, words.get(d.column)) for d in self.dimensions]
+        segments = units.segments()
         levels = build_levels(segments, rows)
         shown = list(range(len(levels))) if self.options.subtotals else [0, len(levels) - 1]
         groupings = _level_groupings(levels, shown)
         finest = levels[-1]
-        finest_sizes = group_sizes(finest.row_ids, finest.size) if finest.row_ids is not None else np.array([rows])
+        finest_sizes = units.sizes(finest.ids(rows), finest.size)
         users = _users(levels, shown, finest_sizes)
         stats_needed = self.options.intervals or self.options.compare
         by_column = _by_column(self.pairs)
-        views = {column: metric_view(self.table, column, aggs) for column, aggs in by_column.items()}
         for column, aggs in by_column.items():
             for agg in aggs:
-                check_metric(self.table, column, agg, views[column][1])
+                units.check(column, agg)
 
         def aggregate(column: str) -> list[ColumnResult]:
-            series, role = views[column]
-            return aggregate_column(series, role, by_column[column], groupings, spread=stats_needed, sizes=finest_sizes)
+            return units.aggregate(column, by_column[column], groupings, spread=stats_needed, sizes=finest_sizes)
 
         columns: dict[str, list[np.ndarray]] = {}
         for column, results in zip(by_column, map_columns(aggregate, by_column, rows), strict=True):
             for agg in by_column[column]:
-                self._add_metric(columns, column, agg, views[column][1], results)
+                self._add_metric(columns, column, agg, units.metric_role(column, by_column[column]), results)
         return self._assemble(levels, shown, segments, users, columns)
 
     def _add_metric(
@@ -266,28 +249,6 @@ class _Breakdown:
         return np.where(np.isnan(key), np.inf, key)  # missing values sort last
 
 
-def metric_view(table: Table, column: str, aggs: Sequence[str]) -> tuple[pd.Series, Role]:
-    """The values and role to aggregate ``column`` with: a dimension of number codes (a 1–5 rating that is
-    also segmented by) is aggregated as its numbers when a number statistic is asked of it."""
-    series, role = table.frame[column], table.roles[column]
-    if role == Role.DIMENSION and any(agg not in NOT_NUMERIC for agg in aggs):
-        numbers = code_numbers(series)
-        if numbers is not None:
-            return pd.Series(numbers, name=column), Role.METRIC
-    return series, role
-
-
-def check_metric(table: Table, column: str, agg: str, role: Role | None = None) -> None:
-    """:func:`check_aggregation` (for ``role``, default the column's), except that a column without any value
-    says so (its role is only a guess)."""
-    try:
-        check_aggregation(column, role or table.roles[column], agg)
-    except XlsegError:
-        if table.frame[column].isna().all():
-            raise XlsegError(f"'{column}' has no values (every cell is blank), so it has no {agg}") from None
-        raise
-
-
 def _by_column(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for column, agg in pairs:
@@ -301,8 +262,9 @@ def _level_groupings(levels: list[Level], shown: list[int]) -> list[Grouping]:
     groupings = []
     for index in reversed(shown):
         level = levels[index]
+        dims = tuple(range(index))
         if index == len(levels) - 1:
-            groupings.append(Grouping(level.size, lambda lv=level: lv.row_ids, None))
+            groupings.append(Grouping(level.size, lambda lv=level: lv.row_ids, None, dims))
             continue
         mapping = np.arange(finest.size)
         for j in range(len(levels) - 1, index, -1):
@@ -310,7 +272,7 @@ def _level_groupings(levels: list[Level], shown: list[int]) -> list[Grouping]:
             assert parent is not None
             mapping = parent[mapping]
         row_ids = None if index == 0 else (lambda lv=level: lv.row_ids)
-        groupings.append(Grouping(level.size, row_ids, mapping))
+        groupings.append(Grouping(level.size, row_ids, mapping, dims))
     return groupings
 
 

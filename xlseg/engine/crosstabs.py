@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from xlseg.engine.binning import Segments, segment
-from xlseg.engine.breakdowns import as_output, check_metric, load_input, metric_view
+from xlseg.engine.binning import Segments
+from xlseg.engine.breakdowns import as_output
 from xlseg.engine.grouping import Level, build_levels, cross
-from xlseg.engine.kernels import group_sizes
-from xlseg.engine.measures import Grouping, aggregate_column
+from xlseg.engine.measures import Grouping
+from xlseg.engine.units import open_units
 from xlseg.errors import XlsegError
 from xlseg.schema import TOTAL_LABEL, totals_label
 from xlseg.spec import column_name, normalize_aggregation, parse_by
@@ -34,6 +34,8 @@ def crosstab(
     tz: str | None = None,
     na_values: object = None,
     header_row: int | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """The pivot of ``rows`` × ``columns`` with correct grand totals.
 
@@ -47,7 +49,7 @@ def crosstab(
             (only for count and sum).
         totals: add a "Total" column and a "Total" row computed from the rows (the row is "Total (all)"
             when a row segment is itself labelled "Total").
-        bins, top, roles, na_values, header_row, tz: as in :func:`breakdown`.
+        bins, top, roles, na_values, header_row, tz, engine, memory_limit: as in :func:`breakdown`.
 
     Returns:
         One column per row dimension (labels), one column per column segment, and "Total".
@@ -65,36 +67,36 @@ def crosstab(
     overlap = {d.column for d in row_dims} & {d.column for d in column_dims}
     if overlap:
         raise XlsegError(f"column '{sorted(overlap)[0]}' is both a row and a column of the crosstab")
-    needed = [d.column for d in row_dims + column_dims] + ([value] if value else [])
-    asked = [(value, agg)] if value else []
-    table = load_input(data, roles, needed, [value] if value and agg == "rate" else [], asked, row_dims + column_dims,
-                       na_values, header_row, tz)
-    n = len(table.frame)
-    if n == 0:
+    units = open_units(data, row_dims + column_dims, [(value, agg)] if value else [], roles=roles, engine=engine,
+                       memory_limit=memory_limit, na_values=na_values, header_row=header_row, tz=tz)
+    n = units.count
+    if n == 0 or units.users() == 0:
         raise XlsegError("the table has no data rows to segment")
-    words = table.flag_words
-    row_segments = [segment(table.frame[d.column], d, words.get(d.column)) for d in row_dims]
-    column_segments = [segment(table.frame[d.column], d, words.get(d.column)) for d in column_dims]
+    segments = units.segments()
+    row_segments, column_segments = segments[: len(row_dims)], segments[len(row_dims):]
     row_level = build_levels(row_segments, n)[-1]
     column_level = build_levels(column_segments, n)[-1]
     if row_level.size * column_level.size > MAX_CROSSTAB_CELLS:
         raise XlsegError("the crosstab would have too many cells; bin the columns or use top=N")
     cells, to_row, to_column = cross(row_level, column_level, n)
+    row_positions = tuple(range(len(row_dims)))
+    column_positions = tuple(range(len(row_dims), len(row_dims) + len(column_dims)))
     groupings = [
-        Grouping(cells.size, lambda: cells.row_ids, None),
-        Grouping(row_level.size, lambda: row_level.row_ids, to_row),
-        Grouping(column_level.size, lambda: column_level.row_ids, to_column),
-        Grouping(1, None, np.zeros(cells.size, dtype=np.int64)),
+        Grouping(cells.size, lambda: cells.row_ids, None, row_positions + column_positions),
+        Grouping(row_level.size, lambda: row_level.row_ids, to_row, row_positions),
+        Grouping(column_level.size, lambda: column_level.row_ids, to_column, column_positions),
+        Grouping(1, None, np.zeros(cells.size, dtype=np.int64), ()),
     ]
-    cell_sizes = group_sizes(cells.row_ids, cells.size)  # one pass over the rows; margins roll up from it
+    assert cells.row_ids is not None
+    cell_sizes = units.sizes(cells.row_ids, cells.size)  # one pass over the units; margins roll up from it
     users = [cell_sizes if g.from_finest is None else np.bincount(g.from_finest, cell_sizes, g.size).astype(np.int64)
              for g in groupings]
     if value is None:
         values = [u.astype(np.int64) for u in users]
     else:
-        series, role = metric_view(table, value, [agg])
-        check_metric(table, value, agg, role)
-        results = aggregate_column(series, role, [agg], groupings, spread=False, sizes=cell_sizes)
+        role = units.metric_role(value, [agg])
+        units.check(value, agg)
+        results = units.aggregate(value, [agg], groupings, spread=False, sizes=cell_sizes)
         values = [as_output(r.values[agg], role, agg) for r in results]
         if agg == "sum":  # a cell without users has no sum (blank, as in a PivotTable), not 0
             values[0] = np.where(users[0] == 0, np.nan, values[0])

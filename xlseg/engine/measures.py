@@ -42,6 +42,10 @@ class Grouping:
     size: int
     row_ids: Callable[[], np.ndarray] | None
     from_finest: np.ndarray | None
+    dims: tuple[int, ...] = ()  # the dimensions (positions) whose segments define the groups
+
+
+ADDITIVE = ("mean", "sum", "min", "max", "count", "rate")  # computed from Moments, rolled up from the finest groups
 
 
 @dataclass
@@ -95,18 +99,14 @@ def aggregate_column(
     values = numeric_values(series, role) if numeric else None
     results = [ColumnResult({}, None) for _ in groupings]
 
-    additive = [a for a in aggs if a in ("mean", "sum", "min", "max", "count", "rate")]
+    additive = [a for a in aggs if a in ADDITIVE]
     if additive:
         counted = values if values is not None else np.where(series.isna().to_numpy(), np.nan, 0.0)
         extremes = any(a in ("min", "max") for a in additive)
         base = Moments.from_rows(
             _ids(finest), finest.size, counted, spread=spread, extremes=extremes, sizes=sizes
         )
-        for grouping, result in zip(groupings, results, strict=True):
-            moments = base if grouping.from_finest is None else base.rollup(grouping.from_finest, grouping.size)
-            result.moments = moments
-            for agg in additive:
-                result.values[agg] = _from_moments(moments, agg)
+        add_moments(results, base, additive, groupings)
 
     quantile_aggs = [a for a in aggs if percentile_of(a) is not None]
     if quantile_aggs and values is not None:
@@ -122,6 +122,15 @@ def aggregate_column(
             ids = grouping.row_ids() if grouping.row_ids is not None else None
             result.values["nunique"] = group_nunique(ids, grouping.size, codes).astype(float)
     return results
+
+
+def add_moments(results: list[ColumnResult], base: Moments, additive: list[str], groupings: list[Grouping]) -> None:
+    """Fill the additive aggregations of every grouping from the Moments of the finest groups (rolled up)."""
+    for grouping, result in zip(groupings, results, strict=True):
+        moments = base if grouping.from_finest is None else base.rollup(grouping.from_finest, grouping.size)
+        result.moments = moments
+        for agg in additive:
+            result.values[agg] = _from_moments(moments, agg)
 
 
 def _ids(grouping: Grouping) -> np.ndarray:

@@ -27,9 +27,10 @@ from scipy import special
 
 from xlseg.engine.auto import default_bins
 from xlseg.engine.binning import Segments, segment
-from xlseg.engine.breakdowns import check_metric, metric_name
+from xlseg.engine.breakdowns import metric_name
 from xlseg.engine.kernels import Moments
 from xlseg.engine.measures import numeric_values
+from xlseg.engine.units import check_metric
 from xlseg.errors import XlsegError, column_not_found, did_you_mean
 from xlseg.insight.scan import parse_scan_metric
 from xlseg.io.load import load_table, rates_as_flags

@@ -17,9 +17,10 @@ import pandas as pd
 
 from xlseg.engine.auto import choose_dimensions, default_bins
 from xlseg.engine.binning import Segments, segment
-from xlseg.engine.breakdowns import check_metric, load_input, metric_name
+from xlseg.engine.breakdowns import metric_name
 from xlseg.engine.measures import numeric_values
 from xlseg.engine.stats import benjamini_hochberg
+from xlseg.engine.units import check_metric, load_input
 from xlseg.engine.versus import interval, p_against_rest, rest_of
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.insight.sufficient import SegmentStats, segment_statistics

@@ -13,9 +13,11 @@ Public API (imported lazily so that ``import xlseg`` and the CLI start fast):
   ``xlseg.report(df, by=["device", "geography,plan"]).to_excel("report.xlsx")``.
 
 Layout (the data walks one way; ``tests/test_architecture.py`` checks the imports):
-``io`` (input → clean Table) → ``engine`` (breakdowns, crosstabs) → ``sheets`` (engine-neutral result
-sheets) → ``writers`` (openpyxl files, templates, live Excel); the faces sit on top: ``reporting`` and
-``cli`` for files, ``excel`` for formulas and the macro. ``errors``, ``schema`` and ``spec`` are shared by all.
+``io`` (input → clean Table; DuckDB/Ibis/Spark sources) → ``engine`` (breakdowns, crosstabs, pushdown) →
+``behavior`` and ``insight`` (analyses built on the engine) → ``sheets`` (engine-neutral result sheets) →
+``writers`` (openpyxl files, templates, live Excel); the faces sit on top: ``reporting``, ``behavior_report``
+and ``cli`` for files, ``excel`` for formulas (classic and Office.js) and the macro. ``errors``, ``schema`` and
+``spec`` are shared by all.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "scale"
 CHUNK = 5_000_000
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = os.environ.get("XLSEG_BENCH_MEMORY_LIMIT", "1GB")  # --memory-limit sets it for the children
 CASES = ["xlseg duckdb", "duckdb GROUPING SETS", "polars streaming"]
 
 
@@ -234,12 +234,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--spark-at", type=int, default=10_000_000, help="row count timed on Spark (0: none)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--memory-limit", default="1GB", help="DuckDB's memory limit (default 1GB)")
+    parser.add_argument("--no-plain", action="store_true", help="only the cases with a median")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--median", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], args.median)
         return
+    os.environ["XLSEG_BENCH_MEMORY_LIMIT"] = args.memory_limit
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = args.memory_limit
     if args.quick:
         args.sizes, args.repeat, args.spark_at = [1_000_000], 1, 0
     print(f"machine: {os.cpu_count()} cores; DuckDB memory limit {MEMORY_LIMIT}; medians of {args.repeat} runs")
@@ -248,7 +253,7 @@ def main() -> None:
     print(header)
     for rows in args.sizes:
         path = dataset(rows)
-        for median in (False, True):
+        for median in (True,) if args.no_plain else (False, True):
             cases = CASES + (SPARK if rows == args.spark_at else [])
             runs: dict[str, list[dict[str, object]]] = {c: [] for c in cases}
             for round_ in range(args.repeat):

@@ -57,7 +57,11 @@ class Source:
         except XlsegError:
             raise
         except Exception as error:  # noqa: BLE001 - the engine's own message, one line (--debug shows the trace)
-            raise XlsegError(f"{self.backend} could not compute the aggregation: {_first_line(error)}") from error
+            message = _first_line(error)
+            if "out of memory" in message.lower():
+                message += " (exact medians, percentiles and distinct counts keep a group's values in memory:" \
+                           " raise the memory limit, --memory-limit)"
+            raise XlsegError(f"{self.backend} could not compute the aggregation: {message}") from error
 
 
 def in_memory_only(source: Source, **options: object) -> None:

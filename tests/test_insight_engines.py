@@ -219,3 +219,31 @@ def test_source_errors_are_one_line(source: object, data: pd.DataFrame) -> None:
         gap(source, "device", "converted:rate", between="cohort:A:C")
     with pytest.raises(XlsegError, match="one is a .* source, the other is read into memory"):
         gap(source, data, "device", "converted:rate")
+    with pytest.raises(XlsegError, match=r"^'age' is a number column in two separate .* use between=$"):
+        gap(source, source, "age", "converted:rate")
+
+
+def test_cli_report_with_scan_and_gap_on_a_parquet_glob(data: pd.DataFrame, tmp_path_factory) -> None:
+    """``xlseg report 'glob' --scan … --gap … --engine duckdb``: the gap sheet's per-segment numbers (read back
+    with openpyxl) are the in-memory gap's."""
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    glob = as_source("parquet-glob", data, None, tmp_path_factory)  # type: ignore[arg-type]
+    out = tmp_path_factory.mktemp("cli") / "report.xlsx"
+    done = subprocess.run([sys.executable, "-m", "xlseg.cli", "report", str(glob), "-o", str(out), "--by", "device",
+                           "--metric", "converted:rate", "--scan", "converted:rate", "--gap", "cohort:A:B",
+                           "--engine", "duckdb"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(out)
+    assert "What stands out" in book.sheetnames
+    cells = [[c.value for c in row] for row in book["Gap A vs B"].iter_rows()]
+    start = next(i for i, row in enumerate(cells) if row[0] == "segment" and "rate effect" in row)
+    names = cells[start]
+    rows = {row[0]: dict(zip(names, row, strict=True)) for row in cells[start + 1: start + 5]}
+    expected = gap(data, "device", "converted:rate", between="cohort:A:B").set_index("segment")
+    for segment in ("android", "ios", "web", "Total"):
+        for column in ("share A", "converted rate B", "rate effect", "mix effect", "total"):
+            assert rows[segment][column] == pytest.approx(expected.loc[segment, column], rel=1e-9, abs=1e-15)

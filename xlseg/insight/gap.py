@@ -108,8 +108,8 @@ def gap(
         found = gap_statistics_two(sources, by_item, column, agg, [str(n) for n in names], bins, top, roles)
         return _finish(found, column, GROUP_COLUMN, str(names[0]), str(names[1]), confidence)
     if sources[0] is not None or sources[1] is not None:
-        which = sources[0] or sources[1]
-        raise XlsegError(f"compare two tables of the same kind: one is a {which.backend} source, the other is read "  # type: ignore[union-attr]
+        which = next(s for s in sources if s is not None)
+        raise XlsegError(f"compare two tables of the same kind: one is a {which.backend} source, the other is read "
                          "into memory; give both as sources (or both as tables in memory)")
     by_column = column_of(by_item)
     tables = [_load(t, roles, [by_column, column], column, agg) for t in (data, after)]

@@ -9,10 +9,20 @@ Cases, timed interleaved (see ``_timing.py``):
   sums: one ``groupby`` per dimension and per pair (8 + 28), without any test.
 * **duckdb GROUPING SETS** (when duckdb is installed) — the same counts and sums in one SQL query.
 
+Second table — the same scan on a Parquet file aggregated by DuckDB (``--source-rows``, default 10M rows;
+the file is generated chunk by chunk under ``benchmarks/data/scan/``, git-ignored, and never read into pandas):
+
+* **xlseg scan, DuckDB source** — ``xlseg.scan(path, …, engine="duckdb")``: DuckDB groups the rows by all 8
+  keys with count and sum per group (:mod:`xlseg.insight.pushdown`), xlseg rolls those groups up into every
+  candidate and scores them;
+* **duckdb GROUPING SETS on Parquet** — the hand-written query above on ``read_parquet(path)``: counts and
+  sums of the 36 candidate sets only, no test.
+
 Numbers checked equal: every baseline's users and conversions per candidate must match the scan's
 ``users`` and ``users × converted rate`` (the warm-up results are compared; a case that differs is not ranked).
 
-    python benchmarks/bench_scan.py             # 1,000,000 rows, 3 runs
+    python benchmarks/bench_scan.py                     # 1,000,000 rows in memory, 10,000,000 from Parquet, 3 runs
+    python benchmarks/bench_scan.py --source-rows 0     # the in-memory table only
     python benchmarks/bench_scan.py --quick
 """
 
@@ -52,16 +62,17 @@ def make_table(rows: int, seed: int = 42) -> pd.DataFrame:
     return frame
 
 
-def xlseg_scan(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float]]:
-    result = xlseg.scan(frame, "converted:rate", by=DIMENSIONS, depth=2, min_size=1)
+def xlseg_scan(data: object, dims: list[str] = DIMENSIONS, **options: object
+               ) -> dict[tuple[str, str], tuple[int, float]]:
+    result = xlseg.scan(data, "converted:rate", by=dims, depth=2, min_size=1, **options)
     counts = result["users"].to_numpy()
     sums = np.round(result["converted rate"].to_numpy() * counts)
     return {(d, s): (int(n), float(t)) for d, s, n, t in zip(result["dimension"], result["segment"], counts, sums,
                                                              strict=True)}
 
 
-def _sets() -> list[tuple[str, ...]]:
-    return [(d,) for d in DIMENSIONS] + list(combinations(DIMENSIONS, 2))
+def _sets(dims: list[str] = DIMENSIONS) -> list[tuple[str, ...]]:
+    return [(d,) for d in dims] + list(combinations(dims, 2))
 
 
 def pandas_groupbys(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float]]:
@@ -74,23 +85,82 @@ def pandas_groupbys(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, flo
     return out
 
 
-def duckdb_grouping_sets(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float]]:
+def duckdb_grouping_sets(frame: pd.DataFrame | None, path: Path | None = None, dims: list[str] = DIMENSIONS
+                         ) -> dict[tuple[str, str], tuple[int, float]]:
     import duckdb
 
-    sets = ", ".join("(" + ", ".join(s) + ")" for s in _sets())
-    flags = ", ".join(f"grouping({d}) AS g_{d}" for d in DIMENSIONS)
-    query = (f"SELECT {', '.join(DIMENSIONS)}, {flags}, count(*) AS n, sum(converted::INT) AS t "
-             f"FROM frame GROUP BY GROUPING SETS ({sets})")
-    result = duckdb.sql(query).df()
+    sets = ", ".join("(" + ", ".join(s) + ")" for s in _sets(dims))
+    flags = ", ".join(f"grouping({d}) AS g_{d}" for d in dims)
+    source = "frame" if path is None else f"read_parquet('{path}')"
+    query = (f"SELECT {', '.join(dims)}, {flags}, count(*) AS n, sum(converted::INT) AS t "
+             f"FROM {source} GROUP BY GROUPING SETS ({sets})")
+    result = (duckdb.sql(query) if path is None else duckdb.connect().sql(query)).df()
     out = {}
     for row in result.itertuples(index=False):
-        used = [d for d in DIMENSIONS if getattr(row, f"g_{d}") == 0]
+        used = [d for d in dims if getattr(row, f"g_{d}") == 0]
         out[(" × ".join(used), " / ".join(str(getattr(row, d)) for d in used))] = (int(row.n), float(row.t))
     return out
 
 
+def parquet_table(rows: int, chunk: int = 1_000_000) -> Path:
+    """A Parquet file of ``rows`` rows of :func:`make_table` (written chunk by chunk, seeds fixed; kept)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(__file__).resolve().parent / "data" / "scan" / f"scan_{rows}.parquet"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    writer = None
+    for i, start in enumerate(range(0, rows, chunk)):
+        table = pa.Table.from_pandas(make_table(min(chunk, rows - start), seed=42 + i), preserve_index=False)
+        writer = writer or pq.ParquetWriter(partial, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+    partial.rename(path)
+    return path
+
+
+def _check(results: list, reference_name: str) -> None:
+    reference = next(r for r in results if r.case.name == reference_name)
+    for result in results:
+        if result is not reference and not result.error and result.output != reference.output:
+            result.error = "counts or sums differ from the scan's"
+
+
+SOURCE_SCANS = {"8 dimensions": DIMENSIONS, "4 dimensions": ["country", "channel", "device", "plan"]}
+
+
+def source_table(rows: int, repeat: int, warmup: bool) -> None:
+    """The scan of a Parquet file on DuckDB against the hand-written GROUPING SETS query on the same file: all 8
+    dimensions (their combinations occupy about half as many cells as there are rows: the engine returns
+    millions of groups) and 4 of them (3,600 combinations)."""
+    path = parquet_table(rows)
+    cases = []
+    for label, dims in SOURCE_SCANS.items():
+        cases += [Case(f"xlseg scan, DuckDB source, {label}",
+                       lambda dims=dims: xlseg_scan(str(path), dims, engine="duckdb"),
+                       f"{len(dims)}-key GROUP BY in DuckDB; roll-ups and all tests in xlseg"),
+                  Case(f"duckdb GROUPING SETS on Parquet, {label}",
+                       lambda dims=dims: duckdb_grouping_sets(None, path, dims), "one query, counts and sums only")]
+    results = run_interleaved(cases, repeat, warmup=warmup)
+    for i, label in enumerate(SOURCE_SCANS):
+        pair = results[2 * i : 2 * i + 2]
+        _check(pair, pair[0].case.name)
+        candidates = len(pair[0].output) if pair[0].output else 0
+        print_table(f"Depth-2 scan of {label} from Parquet on DuckDB, {rows:,} rows, {candidates:,} candidates",
+                    pair, reference=pair[1].case.name)
+
+
 def main() -> None:
-    args = bench_args(__doc__.splitlines()[0], rows=1_000_000, quick_rows=50_000)
+    def extra(parser: object) -> None:
+        parser.add_argument("--source-rows", type=int, default=None,  # type: ignore[attr-defined]
+                            help="rows of the Parquet file scanned on DuckDB (default 10,000,000; 0: skip)")
+
+    args = bench_args(__doc__.splitlines()[0], rows=1_000_000, quick_rows=50_000, extra=extra)
+    source_rows = args.source_rows if args.source_rows is not None else (200_000 if args.quick else 10_000_000)
     frame = make_table(args.rows)
     cases = [Case("xlseg scan", lambda: xlseg_scan(frame), "all tests, BH, ranking included"),
              Case("pandas groupby per set", lambda: pandas_groupbys(frame), "36 groupbys, counts and sums only")]
@@ -102,13 +172,13 @@ def main() -> None:
     except ImportError:
         print("duckdb not installed: its case is skipped")
     results = run_interleaved(cases, args.repeat, warmup=not args.quick)
-    reference = next(r for r in results if r.case.name == "xlseg scan")
-    for result in results:
-        if result is not reference and not result.error and result.output != reference.output:
-            result.error = "counts or sums differ from the scan's"
+    _check(results, "xlseg scan")
+    reference = results[0]
     candidates = len(reference.output) if reference.output else 0
     print_table(f"Depth-2 scan of 8 dimensions, {args.rows:,} rows, {candidates:,} candidates", results,
                 reference="xlseg scan")
+    if source_rows:
+        source_table(source_rows, args.repeat, warmup=not args.quick)
 
 
 if __name__ == "__main__":

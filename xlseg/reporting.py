@@ -223,13 +223,13 @@ def report(
     standouts: list[str] = []
     if scan is not None or breakdowns is None:
         standouts, scan_frame = _scan(table, scan, plan, breakdowns is None, bins, top, min_size, confidence, say,
-                                      headline)
+                                      headline, source=pushed)
         if scan is not None and scan_frame is not None:
             sheets.append(scan_sheet(scan_frame))
             frames[sheets[-1].name] = [scan_frame]
     if gap is not None:
         say(f"gap decomposition: {gap}")
-        gap_frame = _gap(table, gap, breakdowns, plan.metrics, bins, top, confidence)
+        gap_frame = _gap(table, gap, breakdowns, plan.metrics, bins, top, confidence, source=pushed)
         sheets.append(gap_sheet(gap_frame))
         frames[sheets[-1].name] = [gap_frame]
     if not sheets:
@@ -274,14 +274,13 @@ def _source_table(source: Source, roles: Mapping[str, str] | None, requested: Se
     kept = {c: r for c, r in all_roles.items() if c in columns}
     facts = profile(source, kept, list(kept))
     frame = pd.DataFrame({c: pd.Series([], dtype=float) for c in kept})
-    notes = [*source.notes, f"Aggregated by {source.backend} where the data lives; values used as stored (text not "
-             "trimmed; NaN and ±infinity count as missing)."]
+    notes = [*source.notes, source.aggregated_note()]
     return Table(frame, kept, notes, facts.rows), facts
 
 
 def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mapping[str, object], top: object,
           min_size: int | None, confidence: float, say: Progress, headline: str | None = None,
-          ) -> tuple[list[str], pd.DataFrame | None]:
+          source: Source | None = None) -> tuple[list[str], pd.DataFrame | None]:
     """The scan of ``metric`` — or, when None (auto mode), of the headline or first rate or mean — as sentences for
     the Summary and the frame. It scans auto mode's dimensions in auto mode, else the breakdowns' columns (text
     columns limited to ``top`` categories, as on their sheets). An automatic scan with nothing to scan gives no
@@ -298,7 +297,8 @@ def _scan(table: Table, metric: str | None, plan: Plan, auto: bool, bins: Mappin
                                  if column_of(i) != column}.values())
     say(f"scanning segments for {metric}")
     try:
-        frame = scan_segments(table, metric, by=by or None, min_size=min_size, confidence=confidence, bins=bins)
+        frame = scan_segments(source or table, metric, by=by or None, min_size=min_size, confidence=confidence,
+                              bins=bins)
     except XlsegError:
         if asked:
             raise
@@ -315,14 +315,14 @@ def _with_top(item: object, table: Table, top: object) -> object:
 
 
 def _gap(table: Table, spec: str, breakdowns: list[list[object]] | None, metrics: list[tuple[str, str]],
-         bins: Mapping[str, object], top: object, confidence: float) -> pd.DataFrame:
+         bins: Mapping[str, object], top: object, confidence: float, source: Source | None = None) -> pd.DataFrame:
     """The gap of the first rate or mean between the groups of ``spec`` (``"column:A:B"``), by the first ``by``."""
     comparable = [(c, a) for c, a in metrics if a in ("rate", "mean")]
     if not breakdowns or not comparable:
         raise XlsegError("a gap needs the column to split it by and a rate or mean: --gap gender:Male:Female --by "
                          "department --metric admitted:rate")
     column, agg = comparable[0]
-    return split_gap(table, breakdowns[0][0], f"{column}:{agg}", between=spec, bins=bins,
+    return split_gap(source or table, breakdowns[0][0], f"{column}:{agg}", between=spec, bins=bins,
                      top=top if isinstance(top, int) else None, confidence=confidence)
 def _headline(main: str | None, metrics: list[tuple[str, str]]) -> str | None:
     """The output column of ``main`` (``"revenue:mean"`` → ``"revenue mean"``), checked against the metrics."""

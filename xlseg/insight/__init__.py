@@ -8,5 +8,6 @@
 
 Both work in two steps: per-group sufficient statistics from one pass over combined integer codes
 (:mod:`xlseg.insight.sufficient`), then everything else from those statistics only, so the first step can
-run in another engine (DuckDB, Spark) and the second is reused as it is.
+run in another engine (DuckDB, Spark, any Ibis backend: :mod:`xlseg.insight.pushdown`) and the second is
+reused as it is.
 """

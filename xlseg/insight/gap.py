@@ -31,7 +31,8 @@ from xlseg.engine.breakdowns import metric_name
 from xlseg.engine.kernels import Moments
 from xlseg.engine.measures import numeric_values
 from xlseg.engine.units import check_metric
-from xlseg.errors import XlsegError, column_not_found, did_you_mean
+from xlseg.errors import XlsegError, column_not_found
+from xlseg.insight.common import GapStatistics, check_gap_metric, halves, label_code
 from xlseg.insight.scan import parse_scan_metric
 from xlseg.io.load import load_table, rates_as_flags
 from xlseg.schema import Role, Table, totals_label
@@ -49,6 +50,8 @@ def gap(
     top: int | None = None,
     confidence: float = 0.95,
     roles: Mapping[str, str] | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """Split the gap in a metric between two groups into a rate effect and a mix effect (Kitagawa 1955).
 
@@ -69,6 +72,11 @@ def gap(
         bins, top: binning of ``by`` as in :func:`xlseg.breakdown`.
         confidence: the level of the rate effect's interval (shares taken as fixed, normal approximation).
         roles: column role overrides.
+        engine, memory_limit: as in :func:`xlseg.breakdown`. The table(s) may also be sources their own engine
+            aggregates (a DuckDB relation, ``(connection, "table")``, an Ibis table, a PySpark DataFrame, or
+            Parquet/CSV files for DuckDB); per-segment counts and sums are then computed there
+            (:mod:`xlseg.insight.pushdown`). Two sources are segmented together; a numeric ``by`` column
+            binned by value needs both tables in one source (use ``between=``).
 
     Returns:
         One row per segment of ``by`` and a Total row: ``segment``, ``share <A>``, ``share <B>``,
@@ -82,15 +90,28 @@ def gap(
             raise XlsegError("gap(data, by, metric, between=(column, a, b)) takes by and metric after the data")
         by, metric = args
         column, a, b = parse_between(between)
-        return _one_table(data, by, metric, column, a, b, bins, top, confidence, roles)
+        return _one_table(data, by, metric, column, a, b, bins, top, confidence, roles, engine, memory_limit)
     if len(args) != 3:
         raise XlsegError("say which groups to compare: gap(data, by, metric, between=(column, a, b)) or "
                          "gap(before, after, by, metric)")
     after, by, metric = args
     if len(names) != 2 or str(names[0]) == str(names[1]):
         raise XlsegError("names must be two different labels, e.g. names=('2024', '2025')")
-    by_column = column_of(_by_item(by))
+    by_item = _by_item(by)
     column, agg = parse_scan_metric(metric)
+    from xlseg.io.sources import open_source
+
+    sources = [open_source(t, engine=engine, memory_limit=memory_limit) for t in (data, after)]
+    if sources[0] is not None and sources[1] is not None:
+        from xlseg.insight.pushdown import gap_statistics_two
+
+        found = gap_statistics_two(sources, by_item, column, agg, [str(n) for n in names], bins, top, roles)
+        return _finish(found, column, GROUP_COLUMN, str(names[0]), str(names[1]), confidence)
+    if sources[0] is not None or sources[1] is not None:
+        which = next(s for s in sources if s is not None)
+        raise XlsegError(f"compare two tables of the same kind: one is a {which.backend} source, the other is read "
+                         "into memory; give both as sources (or both as tables in memory)")
+    by_column = column_of(by_item)
     tables = [_load(t, roles, [by_column, column], column, agg) for t in (data, after)]
     frames = []
     for label, table in zip(names, tables, strict=True):
@@ -138,11 +159,21 @@ def _load(data: object, roles: Mapping[str, str] | None, columns: list[str], col
 
 def _one_table(data: object, by: object, metric: object, group: str, a: str, b: str,
                bins: Mapping[str, object] | None, top: int | None, confidence: float,
-               roles: Mapping[str, str] | None) -> pd.DataFrame:
+               roles: Mapping[str, str] | None, engine: str = "auto", memory_limit: str | None = None
+               ) -> pd.DataFrame:
     column, agg = parse_scan_metric(metric)
-    by_column = column_of(_by_item(by))
+    by_item = _by_item(by)
+    by_column = column_of(by_item)
     if group in (by_column, column):
         raise XlsegError(f"'{group}' names the groups; split the gap by another column than the groups and the metric")
+    from xlseg.io.sources import open_source
+
+    source = open_source(data, engine=engine, memory_limit=memory_limit)
+    if source is not None:
+        from xlseg.insight.pushdown import gap_statistics
+
+        return _finish(gap_statistics(source, by_item, column, agg, group, (a, b), bins, top, roles), column, group,
+                       a, b, confidence)
     table = _load(data, roles, [by_column, column, group], column, agg)
     return _gap_of(table, by, column, agg, group, a, b, bins, top, confidence)
 
@@ -154,36 +185,31 @@ def _gap_of(table: Table, by: object, column: str, agg: str | None, group: str, 
             raise column_not_found(name, table.roles)
     agg = agg or ("rate" if table.roles[column] == Role.FLAG else "mean")
     check_metric(table, column, agg)
-    if agg not in ("mean", "rate"):
-        raise XlsegError(f"the gap is split for means and rates; use {column}:mean or {column}:rate")
+    check_gap_metric(column, agg)
     dimension = parse_dimension(default_bins(_by_item(by), table, bins or {}), bins, top)
     segments = segment(table.frame[dimension.column], dimension)
     groups = segment(table.frame[group], Dimension(group))
-    codes = [_label_code(groups, label, group) for label in (a, b)]
+    codes = [label_code(groups, label, group) for label in (a, b)]
     in_a, in_b = groups.codes == codes[0], groups.codes == codes[1]
     values = numeric_values(table.frame[column], table.roles[column])
     moments_a, moments_b = group_statistics(segments, values, in_a, in_b)
-    frame = decompose(moments_a, moments_b, segments.labels, metric_name(column, agg), agg, a, b, confidence)
-    left_out = int((~(in_a | in_b)).sum())
-    notes = list(table.notes)
-    if left_out:
-        notes.append(f"{left_out:,} rows with '{group}' neither {a} nor {b} left out.")
-    missing = int(np.isnan(values[in_a | in_b]).sum())
-    if missing:
-        notes.append(f"{missing:,} rows without a value of '{column}' left out of shares and values.")
-    frame.attrs.update(by=dimension.column, notes=notes)
-    frame.attrs["explanation"] = explain(frame.attrs, dimension.column, agg)
+    found = GapStatistics(moments_a, moments_b, segments, dimension, agg, list(table.notes),
+                          int((~(in_a | in_b)).sum()), int(np.isnan(values[in_a | in_b]).sum()))
+    return _finish(found, column, group, a, b, confidence)
+
+
+def _finish(found: GapStatistics, column: str, group: str, a: str, b: str, confidence: float) -> pd.DataFrame:
+    """Step 2 and the notes, from the step-1 statistics (in memory or from an engine)."""
+    frame = decompose(found.a, found.b, found.segments.labels, metric_name(column, found.agg), found.agg, a, b,
+                      confidence)
+    notes = list(found.notes)
+    if found.left_out:
+        notes.append(f"{found.left_out:,} rows with '{group}' neither {a} nor {b} left out.")
+    if found.missing:
+        notes.append(f"{found.missing:,} rows without a value of '{column}' left out of shares and values.")
+    frame.attrs.update(by=found.dimension.column, notes=notes)
+    frame.attrs["explanation"] = explain(frame.attrs, found.dimension.column, found.agg)
     return frame
-
-
-def _label_code(groups: Segments, label: str, column: str) -> int:
-    labels = [str(x) for x in groups.labels]
-    if label in labels:
-        return labels.index(label)
-    folded = [x.casefold() for x in labels]
-    if label.casefold() in folded:
-        return folded.index(label.casefold())
-    raise XlsegError(f"'{label}' is not a value of '{column}'{did_you_mean(label, labels)}")
 
 
 def group_statistics(segments: Segments, values: np.ndarray, in_a: np.ndarray, in_b: np.ndarray
@@ -193,10 +219,7 @@ def group_statistics(segments: Segments, values: np.ndarray, in_a: np.ndarray, i
     width = max(len(segments.labels), 1)
     keep = in_a | in_b
     ids = np.where(in_b[keep], width, 0) + segments.codes[keep].astype(np.intp)
-    both = Moments.from_rows(ids, 2 * width, values[keep], spread=True)
-    assert both.m2 is not None
-    half = [slice(0, width), slice(width, 2 * width)]
-    return tuple(Moments(both.count[h], both.total[h], both.m2[h]) for h in half)  # type: ignore[return-value]
+    return halves(Moments.from_rows(ids, 2 * width, values[keep], spread=True), width)
 
 
 def decompose(a: Moments, b: Moments, labels: Sequence[str], metric: str, agg: str, name_a: str, name_b: str,

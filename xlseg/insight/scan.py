@@ -23,13 +23,13 @@ from xlseg.engine.stats import benjamini_hochberg
 from xlseg.engine.units import check_metric, load_input
 from xlseg.engine.versus import interval, p_against_rest, rest_of
 from xlseg.errors import XlsegError, column_not_found
+from xlseg.insight.common import check_dimensions, check_scan_metric, check_segments
 from xlseg.insight.sufficient import SegmentStats, segment_statistics
 from xlseg.schema import Role, Table
 from xlseg.spec import Dimension, column_of, normalize_aggregation, parse_by, parse_dimension, whole_number
 
 SCAN_COLUMNS = ("dimension", "segment", "users", "share", "rest", "difference", "lift", "lo", "hi", "p", "impact",
                 "explained_by")
-MAX_SEGMENTS = 200  # per dimension: more would make tens of thousands of pairs of tiny segments
 PAIR_JOIN = " × "  # dimension names of a pair: "device × plan"
 LABEL_JOIN = " / "  # segment labels of a pair: "Mobile / Pro"
 
@@ -45,6 +45,8 @@ def scan(
     top: int | None = None,
     bins: Mapping[str, object] | None = None,
     roles: Mapping[str, str] | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """Every segment (and with ``depth=2`` every pair of values of two dimensions) against the rest of the users.
 
@@ -60,6 +62,10 @@ def scan(
         top: return only the first ``top`` rows of the ranking.
         bins: column → bin spec, as in :func:`xlseg.breakdown`.
         roles: column role overrides.
+        engine, memory_limit: as in :func:`xlseg.breakdown`. ``data`` may also be a source its own engine
+            aggregates (a DuckDB relation, ``(connection, "table")``, an Ibis table, a PySpark DataFrame, or
+            Parquet/CSV files for DuckDB): the per-candidate counts and sums are computed there
+            (:mod:`xlseg.insight.pushdown`) and ``by`` must be given.
 
     Returns:
         One row per tested candidate, significant ones first, then by absolute impact. Columns: ``dimension``
@@ -77,36 +83,50 @@ def scan(
     if depth > 2:
         raise XlsegError(f"depth must be 1 or 2, not {depth}")
     column, agg = parse_scan_metric(metric)
+    if agg is not None:
+        check_scan_metric(column, agg)
     by_items = None if by is None else [d.to_dict() if isinstance(d, Dimension) else d for d in parse_by(by)]
+    from xlseg.io.sources import open_source
+
+    source = open_source(data, engine=engine, memory_limit=memory_limit)
+    if source is not None:
+        from xlseg.insight.pushdown import scan_statistics
+
+        stats, segments, dimensions, agg, notes = scan_statistics(source, column, agg, by_items, depth, bins, roles)
+    else:
+        stats, segments, dimensions, agg, notes = _memory_statistics(data, column, agg, by_items, depth, bins,
+                                                                     roles)
+    frame = score(stats, segments, [d.column for d in dimensions], metric_name(column, agg), agg,
+                  confidence=confidence, min_size=min_size)
+    frame.attrs["notes"] = notes
+    return frame.head(whole_number(top, "top")) if top is not None else frame
+
+
+def _memory_statistics(data: object, column: str, agg: str | None, by_items: list[object] | None, depth: int,
+                       bins: Mapping[str, object] | None, roles: Mapping[str, str] | None,
+                       ) -> tuple[SegmentStats, list[Segments], list[Dimension], str, list[str]]:
+    """Step 1 on a table read into memory: the dimensions, their segments and every candidate's statistics."""
     wanted = None if by_items is None else [column_of(i) for i in by_items] + [column]
     table = _load(data, roles, wanted, column, agg)
     agg = agg or ("rate" if table.roles[column] == Role.FLAG else "mean")
     check_metric(table, column, agg)
-    if agg not in ("mean", "rate"):
-        raise XlsegError(f"the scan compares means and rates; use {column}:mean or {column}:rate")
+    check_scan_metric(column, agg)
     if by_items is None:
         choices, _ = choose_dimensions(table)
         by_items = [c.by[0] for c in choices if c.columns[0] != column]
         if not by_items:
             raise XlsegError("no column to scan by; name the dimensions, e.g. by=['device', 'plan']")
     dimensions = [parse_dimension(default_bins(item, table, bins or {}), bins) for item in by_items]
-    if any(d.column == column for d in dimensions):
-        raise XlsegError(f"'{column}' is the metric; scan by other columns")
+    check_dimensions(dimensions, column)
     segments = [segment(table.frame[d.column], d) for d in dimensions]
-    for dimension, found in zip(dimensions, segments, strict=True):
-        if len(found.labels) > MAX_SEGMENTS:
-            raise XlsegError(f"'{dimension.column}' has {len(found.labels):,} segments; scan columns with at most "
-                             f"{MAX_SEGMENTS} (keep the largest: by=[{{'column': '{dimension.column}', 'top': 20}}])")
+    check_segments(dimensions, segments)
     values = numeric_values(table.frame[column], table.roles[column])
     if len(values) == 0:
         raise XlsegError("the table has no data rows to scan")
     if np.isnan(values).all():
         raise XlsegError(f"'{column}' has no values (every cell is blank), so there is nothing to scan")
     stats = segment_statistics(segments, values, depth=depth if len(segments) > 1 else 1)
-    frame = score(stats, segments, [d.column for d in dimensions], metric_name(column, agg), agg,
-                  confidence=confidence, min_size=min_size)
-    frame.attrs["notes"] = list(table.notes)
-    return frame.head(whole_number(top, "top")) if top is not None else frame
+    return stats, segments, dimensions, agg, list(table.notes)
 
 
 def parse_scan_metric(metric: object) -> tuple[str, str | None]:

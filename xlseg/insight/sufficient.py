@@ -48,18 +48,26 @@ def segment_statistics(segments: list[Segments], values: np.ndarray, depth: int 
     """Statistics of ``values`` (float, NaN = missing) for every segment of each dimension and, with
     ``depth=2``, every occupied pair of values of two dimensions. Empty candidates are left out."""
     rows = len(values)
-    levels = build_levels(segments, rows)
-    finest = levels[-1]
+    finest = build_levels(segments, rows)[-1]
     ids = finest.ids(rows)
     sizes = group_sizes(ids, finest.size)
-    occupied = np.flatnonzero(sizes)
     cells = Moments.from_rows(ids, finest.size, values, spread=True, sizes=sizes)
+    return candidate_statistics(segments, finest.codes, sizes, cells, rows, depth)
+
+
+def candidate_statistics(segments: list[Segments], cell_codes: list[np.ndarray], sizes: np.ndarray,
+                         cells: Moments, rows: int, depth: int = 2) -> SegmentStats:
+    """Every candidate's statistics rolled up from the cells of the finest combination of all dimensions:
+    ``cell_codes`` (each dimension's segment code of every cell), ``sizes`` (users per cell) and ``cells``
+    (count, sum and m2 per cell). The in-memory scan computes the cells from the rows; a pushed-down scan
+    (:mod:`xlseg.insight.pushdown`) rolls them up from the groups its engine returned."""
+    occupied = np.flatnonzero(sizes)
     # keep the occupied combinations only: every roll-up below then reads at most `rows` cells
     cells = Moments(cells.count[occupied], cells.total[occupied], cells.m2[occupied] if cells.m2 is not None else None)
     cell_users = sizes[occupied].astype(float)
     cell_mean = np.nan_to_num(cells.mean())  # computed once for every roll-up below
     every_value = bool(np.array_equal(cells.count, cell_users))  # no missing value: users = count
-    cell_codes = [codes[occupied].astype(np.int64) for codes in finest.codes]
+    cell_codes = [codes[occupied].astype(np.int64) for codes in cell_codes]
     widths = [max(len(s.labels), 1) for s in segments]
     parts: list[tuple[int, np.ndarray, int, np.ndarray, np.ndarray, Moments]] = []
     groupings: list[tuple[int, ...]] = [(j,) for j in range(len(segments))]

@@ -50,6 +50,11 @@ class Source:
         """The column names, in table order."""
         return list(self.table.columns)
 
+    def aggregated_note(self) -> str:
+        """The note every result computed on this source carries (the report's Summary, scan and gap notes)."""
+        return (f"Aggregated by {self.backend} where the data lives; values used as stored (text not trimmed; "
+                "NaN and ±infinity count as missing).")
+
     def execute(self, expr: Any) -> Any:
         """Run ``expr`` on the engine; an engine error becomes one line with the engine's own first line."""
         try:

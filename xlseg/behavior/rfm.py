@@ -18,8 +18,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import Events, read_events
+from xlseg.behavior.events import Events
 from xlseg.behavior.facts import UserFacts, user_facts
+from xlseg.behavior.pushdown import open_events
 from xlseg.errors import XlsegError
 
 #: The R × F grid most RFM guides use, as a partition: every cell of the 5 × 5 grid has exactly one segment.
@@ -47,6 +48,8 @@ def rfm(
     as_of: object = None,
     segments: object = "default",
     tz: str | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """One row per active user: the user column, ``recency_days``, ``frequency``, ``monetary``, ``R``, ``F``,
     ``M``, ``segment``. ``.attrs["cuts"]`` holds the cut points q1…q4 of recency_days, frequency and
@@ -62,7 +65,8 @@ def rfm(
             R × F cell exactly one segment.
     """
     grid = segment_grid(segments)
-    ev = read_events(events, user, time, value, as_of=as_of, tz=tz)
+    ev = open_events(events, user, time, value, as_of=as_of, tz=tz,
+                     engine=engine, memory_limit=memory_limit)
     return rfm_of(ev, grid)
 
 

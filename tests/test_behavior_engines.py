@@ -279,3 +279,12 @@ def test_nan_values_are_missing_as_in_memory(duck, data):
     ours = xlseg.rfm(rel, "user_id", "time", "amount")
     assert np.isfinite(ours["monetary"]).all()
     same(ours, by_user(xlseg.rfm(frame, "user_id", "time", "amount")))
+
+
+def test_large_integer_ids_with_blanks_come_back_exact(duck, data):
+    """Ids above 2**53 (snowflake ids) in a column with blanks stay exact integers (not floats through pandas)."""
+    rel = duck.sql("SELECT user_id + 1152921504606846976 AS user_id, time FROM events")  # type: ignore[attr-defined]
+    ours = xlseg.rfm(rel, "user_id", "time")
+    expected = by_user(xlseg.rfm(cleaned(data), "user_id", "time"))
+    assert ours["user_id"].tolist() == [int(u) + 2**60 for u in expected["user_id"]]
+    same(ours.drop(columns="user_id"), expected.drop(columns="user_id"))

@@ -75,8 +75,6 @@ class SourceEvents(Events):
 
     source: Source | None = None
     events: Any = None  # Ibis expression: the kept rows as columns u (user id), d (day number), dt (date), v (value)
-    first_day: int = 0
-    rows: int = 0
     _index: pd.Index | None = field(default=None, repr=False)
 
     def engine_facts(self, key: object) -> object:
@@ -159,32 +157,29 @@ def source_events(
         v = ibis.ifelse(v.isnan(), ibis.null("float64"), v)  # NaN is missing, as in memory
     rows = t.select(u=t[user], d=date.epoch_days().cast("int64"), dt=date, v=v)
     stop = None if as_of is None else day_number(as_of)
-    counts = _counts(source, rows, stop)
+    per_user, counts = _per_user(source, rows, stop)
     notes = list(source.notes)
     if counts["no_user"]:
         notes.append(f"dropped {plural(counts['no_user'], 'row')} with a blank user id in '{user}'")
     if counts["no_time"]:
         notes.append(f"dropped {plural(counts['no_time'], 'row')} whose time in '{time}' is blank or unreadable")
-    if counts["first"] is None:
-        raise XlsegError(f"no activity rows with both a user id in '{user}' and a date in '{time}'")
+    if counts["late"]:
+        notes.append(f"excluded {plural(counts['late'], 'row')} on or after as_of {day_text(stop or 0)}")
+    if per_user.empty:
+        if counts["first"] is None:
+            raise XlsegError(f"no activity rows with both a user id in '{user}' and a date in '{time}'")
+        first = day_text(counts["first"])
+        raise XlsegError(f"no activity before as_of {day_text(stop or 0)}; the first is on {first}")
     if stop is None:
-        stop = counts["last"] + 1
-    elif counts["late"]:
-        if counts["late"] == counts["rows"] - counts["no_user"] - counts["no_time"]:
-            raise XlsegError(f"no activity before as_of {day_text(stop)}; the first is on {day_text(counts['first'])}")
-        notes.append(f"excluded {plural(counts['late'], 'row')} on or after as_of {day_text(stop)}")
+        stop = int(per_user["last"].max()) + 1
     kept = rows.filter(rows.u.notnull(), rows.d.notnull(), rows.d < stop)
-    per_user = source.execute(kept.group_by("u").aggregate(
-        first=kept.d.min(), last=kept.d.max(), n=kept.count(), s=kept.v.sum()))
-    per_user = per_user.sort_values("u", kind="stable").reset_index(drop=True)
     ids = _ids(per_user["u"].to_numpy(), user)
     empty = np.zeros(0, dtype=np.int64)
     facts = UserFacts(per_user["first"].to_numpy(dtype=np.int64), per_user["last"].to_numpy(dtype=np.int64),
                       per_user["n"].to_numpy(dtype=np.int64),
                       per_user["s"].to_numpy(dtype=np.float64, na_value=0.0) if value else None)
     ev = SourceEvents(user, ids, empty, empty, empty.astype(float) if value else None, stop, notes, value=value,
-                      source=source, events=kept, first_day=int(facts.first_day.min()), rows=int(facts.rows.sum()),
-                      _index=pd.Index(per_user["u"]))
+                      source=source, events=kept, _index=pd.Index(per_user["u"]))
     ev.cache["users"] = facts
     if users is not None:
         _join_users(ev, users)
@@ -197,31 +192,34 @@ def source_events(
     return ev
 
 
-def _counts(source: Source, rows: Any, stop: int | None) -> dict[str, Any]:
-    """Rows, rows without a user / without a time, first and last day of the usable rows, rows on or after stop."""
+def _per_user(source: Source, rows: Any, stop: int | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One ``GROUP BY user`` pass: per user with usable rows (a time, before ``stop``) their first and last day,
+    row count and value sum, sorted by id; and the counts of rows without a user, without a time, on or after
+    ``stop``, and the first usable day."""
     import ibis
 
-    usable = rows.u.notnull() & rows.d.notnull()
+    usable = rows.d.notnull() if stop is None else rows.d.notnull() & (rows.d < stop)
 
     def count(condition: Any) -> Any:
         return ibis.ifelse(condition, 1, 0).sum()
 
-    aggregates = {
-        "rows": rows.count(),
-        "no_user": count(rows.u.isnull()),
-        "no_time": count(rows.u.notnull() & rows.d.isnull()),
-        "first": rows.d.min(where=usable),
-        "last": rows.d.max(where=usable),
-        "late": count(usable & (rows.d >= stop)) if stop is not None else ibis.literal(0),
-    }
-    frame = source.execute(rows.aggregate(**aggregates))
-    out = {}
-    for name in aggregates:
-        cell = frame[name].iloc[0]
-        out[name] = None if pd.isna(cell) else int(cell)
-    for name in ("rows", "no_user", "no_time", "late"):
-        out[name] = out[name] or 0
-    return out
+    # the blank user's rows form their own group; the ids are filled there so an integer id column comes back
+    # as integers (a NULL in it would turn every id into a float through pandas)
+    dtype = rows.u.type()
+    filler = 0 if dtype.is_integer() else "" if dtype.is_string() else None
+    key = rows.u if filler is None else rows.u.fill_null(filler)
+    grouped = source.execute(rows.group_by(u=key, blank=rows.u.isnull()).aggregate(
+        all=rows.count(), no_time=count(rows.d.isnull()),
+        late=count(rows.d >= stop) if stop is not None else ibis.literal(0),
+        seen=rows.d.min(), first=rows.d.min(where=usable), last=rows.d.max(where=usable), n=count(usable),
+        s=rows.v.sum(where=usable)))
+    blank = grouped["blank"].to_numpy(dtype=bool)
+    users = grouped[~blank]
+    seen = users["seen"].dropna()
+    counts = {"no_user": int(grouped.loc[blank, "all"].sum()), "no_time": int(users["no_time"].sum()),
+              "late": int(users["late"].sum()), "first": int(seen.min()) if len(seen) else None}
+    users = users[users["n"] > 0].sort_values("u", kind="stable").reset_index(drop=True)
+    return users, counts
 
 
 def _detect(source: Source, roles: Mapping[str, Role], role: Role, what: str, argument: str) -> str:

@@ -51,6 +51,8 @@ def activity(
     inactive), ``engagement`` (tier by ``active_days_28``: :data:`DEFAULT_TIERS`, or ``tiers`` name → fewest
     days), then with ``users`` the user table's columns; its users without activity are kept as "never active".
     ``tz`` (an IANA zone) counts times with a zone (``…Z``) as local days there (default: UTC days).
+    ``engine``/``memory_limit`` as in :func:`xlseg.breakdown`: ``events`` may also be a source its own engine
+    reduces (Parquet glob, DuckDB relation, Ibis table, PySpark DataFrame; :mod:`xlseg.behavior.pushdown`).
     """
     check_period(period)  # bad options fail before the events are read
     _tiers(tiers)

@@ -35,7 +35,9 @@ def engagement(
 
     ``.attrs["summary"]`` maps DAU, WAU, MAU, users active in the window and stickiness to their values;
     ``.attrs["notes"]`` says what was cleaned. ``tz`` (an IANA zone) counts times with a zone (``…Z``) as local
-    days there (default: UTC days).
+    days there (default: UTC days). ``engine``/``memory_limit`` as in :func:`xlseg.breakdown`: ``events`` may
+    also be a source its own engine reduces (Parquet glob, DuckDB relation, Ibis table, PySpark DataFrame;
+    :mod:`xlseg.behavior.pushdown`).
     """
     window = check_window(window)
     ev = open_events(events, user, time, as_of=as_of, tz=tz,

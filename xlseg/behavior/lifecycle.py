@@ -51,6 +51,9 @@ def lifecycle(
         as_of: the first day after the analysed data (default: the day after the last activity).
         tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
             (default: UTC days).
+        engine, memory_limit: as in :func:`xlseg.breakdown`. ``events`` may also be a source its own engine reduces
+            (a glob of Parquet/CSV files, a DuckDB relation or ``(connection, "table")``, an Ibis table, a PySpark
+            DataFrame): only per-user facts come back (:mod:`xlseg.behavior.pushdown`).
     """
     period = check_period(period)
     ev = open_events(events, user, time, users=users, as_of=as_of, tz=tz,

@@ -60,6 +60,9 @@ def rfm(
         as_of: the first day after the analysed data (default: the day after the last activity).
         tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
             (default: UTC days).
+        engine, memory_limit: as in :func:`xlseg.breakdown`. ``events`` may also be a source its own engine reduces
+            (a glob of Parquet/CSV files, a DuckDB relation or ``(connection, "table")``, an Ibis table, a PySpark
+            DataFrame): only per-user facts come back (:mod:`xlseg.behavior.pushdown`).
         segments: ``"default"`` (:data:`DEFAULT_SEGMENTS`) or a map segment → (R range, F range) as a dict,
             a DataFrame or range values with columns segment, R, F (``"4-5"``, ``"3"``); it must give every
             R × F cell exactly one segment.

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from xlseg.behavior.events import Events, _ids, _join_users, read_events
-from xlseg.behavior.facts import Pairs, UserFacts
+from xlseg.behavior.facts import Pairs, UserFacts, distinct_pairs
 from xlseg.behavior.periods import day_number, day_text
 from xlseg.engine.pushdown import schema_roles
 from xlseg.errors import XlsegError, column_not_found
@@ -74,7 +74,7 @@ class SourceEvents(Events):
     """
 
     source: Source | None = None
-    events: Any = None  # Ibis expression: the kept rows as columns u (user id), d (day number), dt (date), v (value)
+    events: Any = None  # Ibis expression: the kept rows as columns u (user id), dt (date), v (value)
     _index: pd.Index | None = field(default=None, repr=False)
 
     def engine_facts(self, key: object) -> object:
@@ -82,15 +82,13 @@ class SourceEvents(Events):
         computed by the engine."""
         if key == "users":
             raise AssertionError("user facts are computed when the events are opened")  # pragma: no cover
+        t = self.events
         if isinstance(key, tuple) and key[0] == "periods":
-            t = self.events
-            expr = t.select(u=t.u, c=period_code(t.d, t.dt, str(key[1]))).distinct()
-            return self._pairs(expr)
+            return self._pairs(t.select(u=t.u, c=period_code(t.dt, str(key[1]))).distinct())
         if isinstance(key, tuple) and key[0] == "days":
-            t = self.events
             start, stop = int(key[1]), int(key[2])  # type: ignore[call-overload]
-            expr = t.filter(t.d >= start, t.d < stop).select(u=t.u, c=t.d).distinct()
-            return self._pairs(expr)
+            inside = t.filter(t.dt >= _date(start), t.dt < _date(stop))
+            return self._pairs(inside.select(u=inside.u, c=inside.dt.epoch_days().cast("int64")).distinct())
         raise KeyError(key)
 
     def _pairs(self, expr: Any) -> Pairs:
@@ -98,17 +96,21 @@ class SourceEvents(Events):
         assert self.source is not None and self._index is not None
         frame = self.source.execute(expr)
         users = self._index.get_indexer(frame["u"]).astype(np.int64)
-        codes = frame["c"].to_numpy(dtype=np.int64)
-        order = np.lexsort((codes, users))
-        return Pairs(users[order], codes[order])
+        return distinct_pairs(users, frame["c"].to_numpy(dtype=np.int64), len(self._index))  # sorts them
 
 
-def period_code(day: Any, date: Any, period: str) -> Any:
-    """The Ibis expression of the period code of day number ``day`` / date ``date`` (see the module docstring)."""
-    if period == "day":
-        return day
-    if period == "week":
-        return (day + 3) // 7
+def _date(day: int) -> Any:
+    """Day number ``day`` as an Ibis date literal."""
+    import ibis
+
+    return ibis.date(day_text(day))
+
+
+def period_code(date: Any, period: str) -> Any:
+    """The Ibis expression of the period code of the date ``date`` (see the module docstring)."""
+    if period in ("day", "week"):
+        day = date.epoch_days().cast("int64")
+        return day if period == "day" else (day + 3) // 7
     months = (date.year() - 1970) * 12 + date.month() - 1
     return months if period == "month" else months // 3
 
@@ -147,15 +149,14 @@ def source_events(
     else:
         raise XlsegError(f"column '{time}' is stored as {schema[time]} in {source.backend}, not as dates; "
                          "cast it to a timestamp in the query, or read the file with engine pandas")
-    v = ibis.literal(None, type="float64")
+    v = ibis.literal(None, type="float64")  # NaN values are skipped where they are summed, as in memory
     if value:
         dtype = schema[value]
         if not dtype.is_numeric() or dtype.is_boolean():
             raise XlsegError(f"value column '{value}' is stored as {dtype} in {source.backend}, not as numbers; "
                              "choose a column of amounts")
         v = t[value].cast("float64")
-        v = ibis.ifelse(v.isnan(), ibis.null("float64"), v)  # NaN is missing, as in memory
-    rows = t.select(u=t[user], d=date.epoch_days().cast("int64"), dt=date, v=v)
+    rows = t.select(u=t[user], dt=date, v=v)
     stop = None if as_of is None else day_number(as_of)
     per_user, counts = _per_user(source, rows, stop)
     notes = list(source.notes)
@@ -172,7 +173,7 @@ def source_events(
         raise XlsegError(f"no activity before as_of {day_text(stop or 0)}; the first is on {first}")
     if stop is None:
         stop = int(per_user["last"].max()) + 1
-    kept = rows.filter(rows.u.notnull(), rows.d.notnull(), rows.d < stop)
+    kept = rows.filter(rows.u.notnull(), rows.dt < _date(stop))
     ids = _ids(per_user["u"].to_numpy(), user)
     empty = np.zeros(0, dtype=np.int64)
     facts = UserFacts(per_user["first"].to_numpy(dtype=np.int64), per_user["last"].to_numpy(dtype=np.int64),
@@ -198,10 +199,8 @@ def _per_user(source: Source, rows: Any, stop: int | None) -> tuple[pd.DataFrame
     ``stop``, and the first usable day."""
     import ibis
 
-    usable = rows.d.notnull() if stop is None else rows.d.notnull() & (rows.d < stop)
-
-    def count(condition: Any) -> Any:
-        return ibis.ifelse(condition, 1, 0).sum()
+    usable = rows.dt.notnull() if stop is None else rows.dt < _date(stop)  # a time, before stop
+    number = usable & ~rows.v.isnan()  # NaN values are missing, as in memory
 
     # the blank user's rows form their own group; the ids are filled there so an integer id column comes back
     # as integers (a NULL in it would turn every id into a float through pandas)
@@ -209,14 +208,14 @@ def _per_user(source: Source, rows: Any, stop: int | None) -> tuple[pd.DataFrame
     filler = 0 if dtype.is_integer() else "" if dtype.is_string() else None
     key = rows.u if filler is None else rows.u.fill_null(filler)
     grouped = source.execute(rows.group_by(u=key, blank=rows.u.isnull()).aggregate(
-        all=rows.count(), no_time=count(rows.d.isnull()),
-        late=count(rows.d >= stop) if stop is not None else ibis.literal(0),
-        seen=rows.d.min(), first=rows.d.min(where=usable), last=rows.d.max(where=usable), n=count(usable),
-        s=rows.v.sum(where=usable)))
+        all=rows.count(), dated=rows.dt.count(),
+        late=rows.dt.count(where=rows.dt >= _date(stop)) if stop is not None else ibis.literal(0),
+        seen=rows.dt.min().epoch_days(), first=rows.dt.min(where=usable).epoch_days(),
+        last=rows.dt.max(where=usable).epoch_days(), n=rows.dt.count(where=usable), s=rows.v.sum(where=number)))
     blank = grouped["blank"].to_numpy(dtype=bool)
     users = grouped[~blank]
     seen = users["seen"].dropna()
-    counts = {"no_user": int(grouped.loc[blank, "all"].sum()), "no_time": int(users["no_time"].sum()),
+    counts = {"no_user": int(grouped.loc[blank, "all"].sum()), "no_time": int((users["all"] - users["dated"]).sum()),
               "late": int(users["late"].sum()), "first": int(seen.min()) if len(seen) else None}
     users = users[users["n"] > 0].sort_values("u", kind="stable").reset_index(drop=True)
     return users, counts

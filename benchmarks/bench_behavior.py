@@ -7,14 +7,17 @@ Every case starts from the same Parquet file and computes, with as_of = the day 
 - RFM per user: recency_days, frequency, monetary, and the R/F/M scores (1 + cut points strictly below the value,
   cut points = PERCENTILE.INC at 20/40/60/80 %).
 
-Cases: xlseg (``read_events`` → facts → the three tables), (a) the straightforward pandas code an analyst
-writes (groupby / merge / drop_duplicates), (b) hand-written DuckDB SQL on the Parquet file, (c) polars (lazy
-scan of the Parquet file). Each case's warm-up result is checked equal to xlseg's (every retention cell, every
-lifecycle count, every user's R/F/M) before its times count.
+Cases: xlseg (``read_events`` → facts → the three tables), xlseg on DuckDB (the events stay in DuckDB, which
+reduces them to the facts through Ibis: ``xlseg.behavior.pushdown``; the same step 2), (a) the straightforward
+pandas code an analyst writes (groupby / merge / drop_duplicates), (b) hand-written DuckDB SQL on the Parquet
+file, (c) polars (lazy scan of the Parquet file). Each case's warm-up result is checked equal to the first
+case's (every retention cell, every lifecycle count, every user's R/F/M) before its times count.
 
     python benchmarks/bench_behavior.py                   # 10,000,000 events, 1,000,000 users, 3 runs
     python benchmarks/bench_behavior.py --quick           # smoke test
     python benchmarks/bench_behavior.py --no-memory       # skip the memory peaks
+    python benchmarks/bench_behavior.py --only "xlseg,xlseg on DuckDB,duckdb SQL" --memory-limit 1GB
+                                                          # some cases; DuckDB's memory limit for both DuckDB cases
 
 pandas and numpy run on one core (xlseg reads with pyarrow's threads); DuckDB and polars use every core.
 """
@@ -102,11 +105,25 @@ TIES: dict[int, int] = {}
 
 def run_xlseg(path: Path) -> dict:
     from xlseg.behavior.events import read_events
+
+    return xlseg_tables(read_events(path, "user_id", "time", "amount"))
+
+
+def run_xlseg_duckdb(path: Path, memory_limit: str | None = None) -> dict:
+    """xlseg with the events left in DuckDB: the facts are reduced there (xlseg.behavior.pushdown), step 2 as
+    in memory."""
+    from xlseg.behavior.pushdown import open_events
+
+    return xlseg_tables(open_events(str(path), "user_id", "time", "amount", engine="duckdb",
+                                    memory_limit=memory_limit))
+
+
+def xlseg_tables(ev: object) -> dict:
+    """Step 2 of xlseg on events already opened: the three tables in the common form."""
     from xlseg.behavior.lifecycle import lifecycle_of
     from xlseg.behavior.retention import retention_of
     from xlseg.behavior.rfm import rfm_of
 
-    ev = read_events(path, "user_id", "time", "amount")
     retention = retention_of(ev, counts=True)
     lifecycle = lifecycle_of(ev)
     rfm = rfm_of(ev)
@@ -208,10 +225,10 @@ DUCKDB_SQL = {
 }
 
 
-def run_duckdb(path: Path) -> dict:
+def run_duckdb(path: Path, memory_limit: str | None = None) -> dict:
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         con.execute(DUCKDB_SQL["pairs"].format(path=path))
         cells = con.execute(DUCKDB_SQL["retention"]).fetchall()
@@ -272,22 +289,35 @@ def run_polars(path: Path) -> dict:
 def main() -> None:
     args = bench_args(__doc__.splitlines()[0], rows=10_000_000, quick_rows=200_000, repeat=3,
                       extra=lambda p: (p.add_argument("--users", type=int, default=None),
-                                       p.add_argument("--no-memory", action="store_true")))
+                                       p.add_argument("--no-memory", action="store_true"),
+                                       p.add_argument("--only", metavar="CASES", help="comma-separated case names"),
+                                       p.add_argument("--memory-limit", metavar="SIZE",
+                                                      help="DuckDB's memory limit for the DuckDB cases, e.g. 1GB")))
     users = args.users or max(args.rows // 10, 1)
     path = events_file(args.rows, users)
     size = pd.read_parquet(path).memory_usage(index=False, deep=True).sum()
     print(f"{args.rows:,} events of {users:,} users from {path.name}; columns used: {size / 1e6:,.0f} MB in memory",
           file=sys.stderr)
+    limit = args.memory_limit
     cases = [Case("xlseg", lambda: run_xlseg(path), "read_events → facts → 3 tables (numpy)"),
              Case("pandas (analyst)", lambda: run_pandas(path), "groupby / merge / drop_duplicates")]
-    for name, fn, module, note in [("duckdb SQL", run_duckdb, "duckdb", "hand-written SQL on the Parquet file"),
-                                   ("polars", run_polars, "polars", "lazy scan, group_by / join / over")]:
+    for name, fn, module, note in [
+        ("xlseg on DuckDB", lambda p: run_xlseg_duckdb(p, limit), "ibis",
+         "facts reduced in DuckDB via Ibis, same step 2"),
+        ("duckdb SQL", lambda p: run_duckdb(p, limit), "duckdb", "hand-written SQL on the Parquet file"),
+        ("polars", run_polars, "polars", "lazy scan, group_by / join / over"),
+    ]:
         try:
             __import__(module)
         except ImportError:
             print(f"  {name}: skipped ({module} not installed: pip install -e '.[bench]')", file=sys.stderr)
             continue
         cases.append(Case(name, lambda fn=fn: fn(path), note))
+    if args.only:
+        wanted = [name.strip() for name in args.only.split(",")]
+        cases = [c for c in cases if c.name in wanted]  # the first kept case is the reference of the number check
+    if limit:
+        print(f"DuckDB memory limit: {limit}", file=sys.stderr)
     results = run_interleaved(cases, args.repeat, warmup=not args.quick)
     reference = results[0].output
     for res in results[1:]:

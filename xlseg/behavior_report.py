@@ -14,9 +14,11 @@ import pandas as pd
 
 from xlseg.behavior.activity import activity_of
 from xlseg.behavior.engagement import check_window, engagement_of
-from xlseg.behavior.events import Events, read_events
+from xlseg.behavior.events import Events
+from xlseg.behavior.facts import user_facts
 from xlseg.behavior.lifecycle import lifecycle_of
 from xlseg.behavior.periods import check_period, day_text
+from xlseg.behavior.pushdown import open_events
 from xlseg.behavior.retention import retention_of
 from xlseg.behavior.rfm import rfm_grid, rfm_of, rfm_summary
 from xlseg.engine.crosstabs import crosstab
@@ -50,20 +52,25 @@ def behavior_report(
     title: str | None = None,
     summary_name: str = "Summary",
     progress: Progress | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> Report:
     """The behavioural sheets of an activity table (see the module docstring).
 
     ``user``/``time`` default to the first id and date columns; ``value`` (revenue) to the first numeric column
     (none: RFM without monetary scores). ``users`` is a user table joined by the user column: its text columns
     get tables of RFM segment and engagement tier. ``tz`` counts zoned times (``…Z``) as local days in that
-    IANA zone. ``summary_name`` names the Summary sheet (the demo appends
+    IANA zone. ``engine``/``memory_limit`` as in :func:`xlseg.breakdown`: ``events`` may also be a source its own
+    engine aggregates (a glob of Parquet files, a DuckDB relation, an Ibis table, a PySpark DataFrame; see
+    :mod:`xlseg.behavior.pushdown`). ``summary_name`` names the Summary sheet (the demo appends
     these sheets to its user report).
     """
     say = progress or (lambda _message: None)
     period, window = check_period(period), check_window(window)
     source = Path(events) if isinstance(events, (str, os.PathLike)) else None
     say("reading the activity table")
-    ev = read_events(events, user, time, value if value is not None else "auto", users=users, as_of=as_of, tz=tz)
+    ev = open_events(events, user, time, value if value is not None else "auto", users=users, as_of=as_of, tz=tz,
+                     engine=engine, memory_limit=memory_limit)
     say("retention")
     retention = retention_of(ev, period=period, mode=mode)
     say("lifecycle")
@@ -99,18 +106,20 @@ def behavior_report(
 
 
 def _facts(ev: Events, period: str, window: int) -> list[tuple[str, object]]:
-    active = len(pd.unique(ev.codes))
+    per_user = user_facts(ev)
+    with_activity = per_user.rows > 0
+    active = int(with_activity.sum())
     facts: list[tuple[str, object]] = [
-        ("Activity rows analysed", len(ev.codes)),
+        ("Activity rows analysed", int(per_user.rows.sum())),
         ("Users with activity", active),
-        ("First activity", day_text(int(ev.days.min()))),
-        ("Last activity", day_text(int(ev.days.max()))),
+        ("First activity", day_text(int(per_user.first_day[with_activity].min()))),
+        ("Last activity", day_text(int(per_user.last_day.max()))),
         ("as_of (first day after the data)", day_text(ev.as_of)),
         ("Period", period),
         ("Engagement window (days)", window),
         ("User column", ev.user),
     ]
-    if ev.values is not None:
+    if ev.value is not None:
         facts.append(("Value column", ev.value))
     if ev.attributes is not None:
         facts.append(("Users in the user table without activity", ev.n_users - active))

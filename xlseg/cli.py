@@ -49,6 +49,8 @@ examples:
   xlseg behavior events.csv -o behaviour.xlsx
   xlseg behavior orders.parquet -o rfm.xlsx --user customer_id --time ordered_at --value amount --as-of 2024-07-01
   xlseg behavior events.csv -o behaviour.xlsx --users users.csv --period week
+  xlseg behavior 'events/*.parquet' -o behaviour.xlsx --engine duckdb --memory-limit 1GB
+      files past memory: DuckDB reduces the events where they are; only per-user facts come back
 """
 
 DEMO_EXAMPLES = """\
@@ -120,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         " RFM segment and engagement tier by user attribute. Columns not named are detected from their roles.",
         epilog=BEHAVIOR_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    beh.add_argument("input", metavar="EVENTS", help="the activity table: .csv, .xlsx, .xlsm or .parquet")
+    beh.add_argument("input", metavar="EVENTS", help="the activity table: .csv, .xlsx, .xlsm or .parquet, or a glob"
+                     " of Parquet/CSV files (quoted)")
     beh.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the workbook to write (.xlsx)")
     beh.add_argument("--user", metavar="COL", help="the user id column (default: the first id column)")
     beh.add_argument("--time", metavar="COL", help="the date/time column (default: the first date column)")
@@ -135,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     beh.add_argument("--mode", choices=("on", "on_or_after"), default="on", help="retention mode (default on)")
     beh.add_argument("--tz", metavar="ZONE", help="count times with a zone (…Z) as local days in this IANA zone,"
                      " e.g. Europe/Berlin (default: UTC days)")
+    beh.add_argument("--engine", choices=["auto", "pandas", "duckdb"], default="auto",
+                     help="pandas reads the events into memory; duckdb reduces Parquet/CSV files where they are"
+                     " (past memory); auto: duckdb for globs and files over 512 MiB (default auto)")
+    beh.add_argument("--memory-limit", metavar="SIZE", help="DuckDB's memory limit, e.g. 1GB (with the duckdb engine)")
     beh.add_argument("--title", metavar="TEXT", help="the workbook title")
     beh.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     beh.add_argument("--debug", action="store_true", help="show the full traceback on errors")
@@ -351,7 +358,7 @@ def _run_behavior(args: argparse.Namespace, log: StageLog) -> int:
 
     result = behavior_report(args.input, args.user, args.time, args.value, users=args.users, period=args.period,
                              mode=args.mode, window=args.window, as_of=args.as_of, tz=args.tz, title=args.title,
-                             progress=log)
+                             progress=log, engine=args.engine, memory_limit=args.memory_limit)
     return _write(result, args, log)
 
 

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from xlseg.behavior.engagement import days_active
-from xlseg.behavior.events import Events, read_events
+from xlseg.behavior.events import Events
 from xlseg.behavior.facts import active_days, active_periods, user_facts
 from xlseg.behavior.lifecycle import last_period_states
 from xlseg.behavior.periods import check_period, period_codes
+from xlseg.behavior.pushdown import open_events
 from xlseg.behavior.retention import first_periods
 from xlseg.behavior.rfm import DEFAULT_SEGMENTS, rfm_table, segment_grid
 from xlseg.errors import XlsegError
@@ -39,6 +40,8 @@ def activity(
     tiers: Mapping[str, int] | None = None,
     segments: object = "default",
     tz: str | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """One row per user: the user column, ``first_seen``, ``last_seen``, ``recency_days`` (days from the last
     activity to ``as_of``), ``tenure_days`` (days from the first activity to ``as_of``), ``events`` (rows),
@@ -48,11 +51,14 @@ def activity(
     inactive), ``engagement`` (tier by ``active_days_28``: :data:`DEFAULT_TIERS`, or ``tiers`` name → fewest
     days), then with ``users`` the user table's columns; its users without activity are kept as "never active".
     ``tz`` (an IANA zone) counts times with a zone (``…Z``) as local days there (default: UTC days).
+    ``engine``/``memory_limit`` as in :func:`xlseg.breakdown`: ``events`` may also be a source its own engine
+    reduces (Parquet glob, DuckDB relation, Ibis table, PySpark DataFrame; :mod:`xlseg.behavior.pushdown`).
     """
     check_period(period)  # bad options fail before the events are read
     _tiers(tiers)
     segment_grid(segments)
-    ev = read_events(events, user, time, value, users=users, as_of=as_of, tz=tz)
+    ev = open_events(events, user, time, value, users=users, as_of=as_of, tz=tz,
+                     engine=engine, memory_limit=memory_limit)
     return activity_of(ev, period=period, tiers=tiers, segments=segments)
 
 
@@ -65,10 +71,11 @@ def activity_of(
     grid = segment_grid(segments)
     facts = user_facts(ev)
     n = ev.n_users
-    days = active_days(ev, int(ev.days.min()), ev.as_of)
+    active = facts.rows > 0
+    first_day = int(facts.first_day[active].min())  # the first activity day
+    days = active_days(ev, first_day, ev.as_of)
     pairs = active_periods(ev, period)
     last = int(period_codes(np.array([ev.as_of - 1]), period)[0])
-    active = facts.rows > 0
 
     def dates(day: np.ndarray) -> np.ndarray:
         out = day.astype("datetime64[D]").astype("datetime64[us]")
@@ -85,7 +92,7 @@ def activity_of(
         "recency_days": when_active(ev.as_of - facts.last_day),
         "tenure_days": when_active(ev.as_of - facts.first_day),
         "events": facts.rows,
-        "active_days": days_active(days, int(ev.days.min()), ev.as_of, n),
+        "active_days": days_active(days, first_day, ev.as_of, n),
         "active_days_7": days_active(days, ev.as_of - 7, ev.as_of, n),
         "active_days_28": days_active(days, ev.as_of - 28, ev.as_of, n),
     })

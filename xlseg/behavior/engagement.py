@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import Events, read_events
+from xlseg.behavior.events import Events
 from xlseg.behavior.facts import Pairs, active_days
+from xlseg.behavior.pushdown import open_events
 from xlseg.errors import XlsegError
 
 
@@ -27,15 +28,20 @@ def engagement(
     window: int = 28,
     as_of: object = None,
     tz: str | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """The power-user curve: ``days_active`` (1…window), ``users``, ``share``, ``share_at_least``.
 
     ``.attrs["summary"]`` maps DAU, WAU, MAU, users active in the window and stickiness to their values;
     ``.attrs["notes"]`` says what was cleaned. ``tz`` (an IANA zone) counts times with a zone (``…Z``) as local
-    days there (default: UTC days).
+    days there (default: UTC days). ``engine``/``memory_limit`` as in :func:`xlseg.breakdown`: ``events`` may
+    also be a source its own engine reduces (Parquet glob, DuckDB relation, Ibis table, PySpark DataFrame;
+    :mod:`xlseg.behavior.pushdown`).
     """
     window = check_window(window)
-    ev = read_events(events, user, time, as_of=as_of, tz=tz)
+    ev = open_events(events, user, time, as_of=as_of, tz=tz,
+                     engine=engine, memory_limit=memory_limit)
     return engagement_of(ev, window)
 
 

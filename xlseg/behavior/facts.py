@@ -11,6 +11,7 @@ day numbers (days since 1970-01-01) and period codes (:mod:`xlseg.behavior.perio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,11 +46,18 @@ class Pairs:
     code: np.ndarray
 
 
+def _reduced(ev: Events, key: object, compute: Callable[[], object]) -> object:
+    """The fact ``key``, reduced once per events: by the source's engine when the rows stay there
+    (:class:`xlseg.behavior.pushdown.SourceEvents` has ``engine_facts``), else by ``compute`` from the rows."""
+    if key not in ev.cache:
+        engine_facts = getattr(ev, "engine_facts", None)
+        ev.cache[key] = engine_facts(key) if engine_facts is not None else compute()
+    return ev.cache[key]
+
+
 def user_facts(ev: Events) -> UserFacts:
     """First/last day, row count and value sum per user (``GROUP BY user``)."""
-    if "users" not in ev.cache:
-        ev.cache["users"] = _user_facts(ev)
-    return ev.cache["users"]  # type: ignore[return-value]
+    return _reduced(ev, "users", lambda: _user_facts(ev))  # type: ignore[return-value]
 
 
 def _user_facts(ev: Events) -> UserFacts:
@@ -69,19 +77,17 @@ def _user_facts(ev: Events) -> UserFacts:
 
 def active_periods(ev: Events, period: str) -> Pairs:
     """Distinct (user, period) pairs of activity (``SELECT DISTINCT user, period``)."""
-    key = ("periods", period)
-    if key not in ev.cache:
-        ev.cache[key] = distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users)
-    return ev.cache[key]  # type: ignore[return-value]
+    return _reduced(ev, ("periods", period),  # type: ignore[return-value]
+                    lambda: distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users))
 
 
 def active_days(ev: Events, start: int, stop: int) -> Pairs:
     """Distinct (user, day) pairs of activity on days ``start <= day < stop``."""
-    key = ("days", start, stop)
-    if key not in ev.cache:
+    def compute() -> Pairs:
         inside = (ev.days >= start) & (ev.days < stop)
-        ev.cache[key] = distinct_pairs(ev.codes[inside], ev.days[inside], ev.n_users)
-    return ev.cache[key]  # type: ignore[return-value]
+        return distinct_pairs(ev.codes[inside], ev.days[inside], ev.n_users)
+
+    return _reduced(ev, ("days", start, stop), compute)  # type: ignore[return-value]
 
 
 def distinct_pairs(users: np.ndarray, codes: np.ndarray, n_users: int) -> Pairs:

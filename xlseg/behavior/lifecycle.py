@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import Events, read_events
+from xlseg.behavior.events import Events
 from xlseg.behavior.facts import Pairs, active_periods
 from xlseg.behavior.periods import check_period, labels, period_codes
+from xlseg.behavior.pushdown import open_events
 from xlseg.behavior.retention import NO_COHORT, first_periods, signup_periods
 from xlseg.io.cells import plural
 
@@ -37,6 +38,8 @@ def lifecycle(
     signup: str | None = None,
     as_of: object = None,
     tz: str | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """Lifecycle per period: ``period``, ``new``, ``returning``, ``resurrecting``, ``dormant`` (negative),
     ``active``, ``quick_ratio``; one row per period from the first active one to the period of ``as_of − 1 day``.
@@ -48,9 +51,13 @@ def lifecycle(
         as_of: the first day after the analysed data (default: the day after the last activity).
         tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
             (default: UTC days).
+        engine, memory_limit: as in :func:`xlseg.breakdown`. ``events`` may also be a source its own engine reduces
+            (a glob of Parquet/CSV files, a DuckDB relation or ``(connection, "table")``, an Ibis table, a PySpark
+            DataFrame): only per-user facts come back (:mod:`xlseg.behavior.pushdown`).
     """
     period = check_period(period)
-    ev = read_events(events, user, time, users=users, as_of=as_of, tz=tz)
+    ev = open_events(events, user, time, users=users, as_of=as_of, tz=tz,
+                     engine=engine, memory_limit=memory_limit)
     return lifecycle_of(ev, period=period, signup=signup)
 
 

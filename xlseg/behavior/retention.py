@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import Events, read_events
+from xlseg.behavior.events import Events
 from xlseg.behavior.facts import Pairs, active_periods
 from xlseg.behavior.periods import check_period, labels, offset_name, period_codes
+from xlseg.behavior.pushdown import open_events
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import cell_text, plural
 from xlseg.schema import MISSING_LABEL
@@ -42,6 +43,8 @@ def retention(
     counts: bool = False,
     as_of: object = None,
     tz: str | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """Cohort retention: one row per cohort, then an ``All`` row.
 
@@ -61,6 +64,9 @@ def retention(
         as_of: the first day after the analysed data (default: the day after the last activity).
         tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
             (default: UTC days).
+        engine, memory_limit: as in :func:`xlseg.breakdown`. ``events`` may also be a source its own engine reduces
+            (a glob of Parquet/CSV files, a DuckDB relation or ``(connection, "table")``, an Ibis table, a PySpark
+            DataFrame): only per-user facts come back (:mod:`xlseg.behavior.pushdown`).
     """
     period = check_period(period)
     if mode not in MODES:
@@ -68,7 +74,8 @@ def retention(
     if cohort is not None and users is None:
         raise XlsegError(f"cohort='{cohort}' is a column of the user table; pass it as users=")
     keep = [by] if by is not None and not _in_users(users, by) else []
-    ev = read_events(events, user, time, users=users, as_of=as_of, keep=keep, tz=tz)
+    ev = open_events(events, user, time, users=users, as_of=as_of, keep=keep, tz=tz,
+                     engine=engine, memory_limit=memory_limit)
     return retention_of(ev, period=period, mode=mode, cohort=cohort, by=by, counts=counts)
 
 

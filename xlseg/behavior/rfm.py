@@ -18,8 +18,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from xlseg.behavior.events import Events, read_events
+from xlseg.behavior.events import Events
 from xlseg.behavior.facts import UserFacts, user_facts
+from xlseg.behavior.pushdown import open_events
 from xlseg.errors import XlsegError
 
 #: The R × F grid most RFM guides use, as a partition: every cell of the 5 × 5 grid has exactly one segment.
@@ -47,6 +48,8 @@ def rfm(
     as_of: object = None,
     segments: object = "default",
     tz: str | None = None,
+    engine: str = "auto",
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """One row per active user: the user column, ``recency_days``, ``frequency``, ``monetary``, ``R``, ``F``,
     ``M``, ``segment``. ``.attrs["cuts"]`` holds the cut points q1…q4 of recency_days, frequency and
@@ -57,12 +60,16 @@ def rfm(
         as_of: the first day after the analysed data (default: the day after the last activity).
         tz: an IANA zone (``"Europe/Berlin"``): times with a zone (``…Z``, ``+02:00``) count as local days there
             (default: UTC days).
+        engine, memory_limit: as in :func:`xlseg.breakdown`. ``events`` may also be a source its own engine reduces
+            (a glob of Parquet/CSV files, a DuckDB relation or ``(connection, "table")``, an Ibis table, a PySpark
+            DataFrame): only per-user facts come back (:mod:`xlseg.behavior.pushdown`).
         segments: ``"default"`` (:data:`DEFAULT_SEGMENTS`) or a map segment → (R range, F range) as a dict,
             a DataFrame or range values with columns segment, R, F (``"4-5"``, ``"3"``); it must give every
             R × F cell exactly one segment.
     """
     grid = segment_grid(segments)
-    ev = read_events(events, user, time, value, as_of=as_of, tz=tz)
+    ev = open_events(events, user, time, value, as_of=as_of, tz=tz,
+                     engine=engine, memory_limit=memory_limit)
     return rfm_of(ev, grid)
 
 

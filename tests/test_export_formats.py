@@ -396,3 +396,17 @@ def test_tz_on_an_already_read_table_is_an_error():
     with pytest.raises(XlsegError, match=r"^tz applies while a table is read"):
         xlseg.breakdown(table, "ts", tz="Europe/Berlin")
     assert load_table(pd.DataFrame({pd.Timestamp("2024-01-31"): ["a"]}), columns=pd.Timestamp("2024-01-31")).roles
+
+
+def test_plain_iso_dates_have_no_zone(tmp_path):
+    """``2024-08-12`` ends in ``-12``, the day: no offset is read from it (a plain date column got a note about
+    "mixed UTC offsets (-01:00, -12:00, -13:00)" before)."""
+    path = tmp_path / "plain.csv"
+    path.write_text("user,day,amount\nu1,2024-08-12,3\nu2,2024-08-13,4\nu1,2024-09-01,5\n")
+    table = load_table(path)
+    assert table.roles["day"] == Role.DATE
+    assert not [n for n in table.notes if "UTC" in n or "offset" in n], table.notes
+    assert table.frame["day"].tolist() == [pd.Timestamp("2024-08-12"), pd.Timestamp("2024-08-13"),
+                                           pd.Timestamp("2024-09-01")]
+    zoned = load_table([["t"], ["2024-08-12T10:00:00-12"], ["2024-08-12T10:00:00+02:00"]])
+    assert any("mixed UTC offsets (+02:00, -12:00)" in n for n in zoned.notes), zoned.notes

@@ -11,7 +11,7 @@ import pandas as pd
 
 from xlseg.errors import declare_role
 from xlseg.io.distinct import Distinct, distinct_values, sample_matches, text_series
-from xlseg.io.timestamps import ZONE, iso_valid, parse_iso, zone_note
+from xlseg.io.timestamps import ZONE, ZONED_TIME, iso_valid, parse_iso, zone_note
 from xlseg.io.whitespace import squash_spaces
 
 _ISO_DATE = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
@@ -41,7 +41,7 @@ def zoned_times(d: Distinct) -> np.ndarray:
     """Mask of ISO text values with a zone (``Z``, ``+02:00``) that are real times."""
     if not sample_matches(d, ISO_PREFIX):  # a column of something else (emails, names): no full scan
         return np.zeros(len(d.value), dtype=bool)
-    zoned = d.text_matches(f".*[0-9]:[0-9]{{2}}(?:[.,:][0-9]*)? ?{ZONE}")
+    zoned = d.text_matches(f".*{ZONED_TIME.removesuffix('$')}")
     return zoned & iso_dates(d) if zoned.any() else zoned
 
 

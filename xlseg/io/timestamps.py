@@ -27,7 +27,8 @@ import pandas as pd
 from xlseg.errors import XlsegError
 
 ZONE = r"(?:Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)"  # Z, +02:00, +0200, +02
-_OFFSET = re.compile(r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)$")
+#: A zone only counts after a time of day: in ``2024-08-12`` the ``-12`` is the day, not an offset.
+ZONED_TIME = rf"[0-9]:[0-9]{{2}}(?:[.,:][0-9]*)? ?{ZONE}$"
 EPOCH_MS_FROM = 1e11
 _EPOCH_MAX_MICROS = 253402300800 * 10**6  # 10000-01-01  # |value| at or above this: milliseconds, else seconds
 _PLAUSIBLE = (pd.Timestamp("2000-01-01").timestamp(), pd.Timestamp("2100-01-01").timestamp())
@@ -83,7 +84,7 @@ def parse_iso(texts: pd.Series) -> tuple[np.ndarray, list[str], bool]:
     Text with a zone becomes UTC; in a column that has zones, text without one is read as UTC too (noted).
     """
     texts = _iso_normal(texts)
-    zoned = texts.str.contains(_OFFSET.pattern).to_numpy(dtype=bool)
+    zoned = texts.str.contains(ZONED_TIME).to_numpy(dtype=bool)
     if not zoned.any():
         return pd.to_datetime(texts, format="ISO8601").astype("datetime64[us]").to_numpy(), [], False
     stamps = pd.to_datetime(texts, format="ISO8601", utc=True).dt.tz_localize(None)

@@ -62,8 +62,11 @@ def _user_facts(ev: Events) -> UserFacts:
     first[rows == 0] = -1
     value_sum = None
     if ev.values is not None:
-        present = ~np.isnan(ev.values)
-        value_sum = group_sums(ev.codes[present], n, ev.values[present])
+        missing = np.isnan(ev.values)
+        # a missing value adds +0.0, which leaves every partial sum as it is (they start at +0.0, so none is
+        # -0.0): the same sums as skipping those rows, without copying the codes and values that are present
+        values = np.where(missing, 0.0, ev.values) if missing.any() else ev.values
+        value_sum = group_sums(ev.codes, n, values)
     return UserFacts(first, last, rows, value_sum)
 
 
@@ -90,11 +93,18 @@ def distinct_pairs(users: np.ndarray, codes: np.ndarray, n_users: int) -> Pairs:
         return Pairs(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     low = int(codes.min())
     span = int(codes.max()) - low + 1
-    keys = users.astype(np.int64) * span + (codes - low)
+    keys = np.multiply(users, span, dtype=np.int64)  # one full-size array, added to in place
+    keys += codes
+    if low:
+        keys -= low
     if n_users * span <= BITMAP_CELLS:
         seen = np.zeros(n_users * span, dtype=bool)
         seen[keys] = True
+        del keys
         keys = np.flatnonzero(seen)
     else:
         keys = np.unique(keys)
-    return Pairs(keys // span, keys % span + low)
+    user, code = np.divmod(keys, span)
+    if low:
+        code += low
+    return Pairs(user, code)

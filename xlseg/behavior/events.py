@@ -28,6 +28,7 @@ from xlseg.behavior.periods import day_number, day_text
 from xlseg.behavior.typed import typed_columns
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import cell_text, plural, quoted
+from xlseg.io.codes import code_numbers
 from xlseg.io.load import load_table
 from xlseg.schema import Role, Table
 
@@ -277,6 +278,9 @@ def day_numbers(times: np.ndarray) -> np.ndarray:
 def _values(frame: pd.DataFrame, name: str) -> np.ndarray:
     """The value column as float64; an error naming the column when it is not numeric."""
     series = frame[name]
+    numbers = code_numbers(series)  # a few whole amounts (1…7) read as a dimension of number codes
+    if numbers is not None:
+        return numbers
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
         present = series.dropna()
         if present.empty:

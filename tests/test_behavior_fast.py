@@ -161,3 +161,20 @@ def test_a_few_whole_amounts_are_values_not_an_error():
                        "qty": (np.arange(60) % 5 + 1).astype(float)})  # read as a dimension of codes 1…5
     r = xlseg.rfm(ev, "u", "t", "qty")
     assert r["monetary"].tolist() == ev.groupby("u")["qty"].sum().tolist()
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter"])
+def test_period_pairs_marked_chunk_by_chunk_are_the_distinct_pairs(period, monkeypatch):
+    from xlseg.behavior import facts
+    from xlseg.behavior.periods import period_codes
+
+    monkeypatch.setattr(facts, "CHUNK_ROWS", 97)  # many chunks, the last one short
+    ev = read_events(messy_events(seed=21, rows=3000), "user_id", "time", "amount")
+    pairs = facts.active_periods(ev, period)
+    frame = pd.DataFrame({"user": ev.codes, "code": period_codes(ev.days, period)})
+    expected = frame.drop_duplicates().sort_values(["user", "code"])  # plain pandas
+    assert pairs.user.tolist() == expected["user"].tolist() and pairs.code.tolist() == expected["code"].tolist()
+    monkeypatch.setattr(facts, "BITMAP_CELLS", 0)  # the sorting path gives the same pairs
+    ev.cache.clear()
+    other = facts.active_periods(ev, period)
+    assert other.user.tolist() == pairs.user.tolist() and other.code.tolist() == pairs.code.tolist()

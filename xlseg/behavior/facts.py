@@ -74,8 +74,33 @@ def active_periods(ev: Events, period: str) -> Pairs:
     """Distinct (user, period) pairs of activity (``SELECT DISTINCT user, period``)."""
     key = ("periods", period)
     if key not in ev.cache:
-        ev.cache[key] = distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users)
+        ev.cache[key] = _period_pairs(ev, period)
     return ev.cache[key]  # type: ignore[return-value]
+
+
+#: Rows per chunk when pairs are marked in a bitmap chunk by chunk (the chunk's keys stay in the cache).
+CHUNK_ROWS = 1 << 20
+
+
+def _period_pairs(ev: Events, period: str) -> Pairs:
+    """:func:`active_periods` without a full-size array of period codes or keys: the period of each day is
+    looked up in a table over the span of days, and the (user, period) keys are marked in a bitmap chunk by
+    chunk. Falls back to :func:`distinct_pairs` when the bitmap or the table would be too large."""
+    if ev.days.size == 0:
+        return distinct_pairs(ev.codes, ev.days, ev.n_users)
+    first_day, last_day = int(ev.days.min()), int(ev.days.max())
+    table = period_codes(np.arange(first_day, last_day + 1), period)
+    low, span = int(table[0]), int(table[-1]) - int(table[0]) + 1
+    if ev.n_users * span > BITMAP_CELLS or last_day - first_day >= max(ev.days.size, 1 << 16):
+        return distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users)
+    table -= low
+    seen = np.zeros(ev.n_users * span, dtype=bool)
+    for start in range(0, ev.days.size, CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        keys = np.take(table, ev.days[start:stop] - first_day)
+        keys += ev.codes[start:stop] * span
+        seen[keys] = True
+    return _marked_pairs(seen, span, low)
 
 
 def active_days(ev: Events, start: int, stop: int) -> Pairs:
@@ -101,9 +126,17 @@ def distinct_pairs(users: np.ndarray, codes: np.ndarray, n_users: int) -> Pairs:
         seen = np.zeros(n_users * span, dtype=bool)
         seen[keys] = True
         del keys
-        keys = np.flatnonzero(seen)
-    else:
-        keys = np.unique(keys)
+        return _marked_pairs(seen, span, low)
+    return _split_keys(np.unique(keys), span, low)
+
+
+def _marked_pairs(seen: np.ndarray, span: int, low: int) -> Pairs:
+    """The pairs whose keys ``user * span + (code - low)`` are marked in the bitmap ``seen``."""
+    return _split_keys(np.flatnonzero(seen), span, low)
+
+
+def _split_keys(keys: np.ndarray, span: int, low: int) -> Pairs:
+    """Sorted keys ``user * span + (code - low)`` back to pairs."""
     user, code = np.divmod(keys, span)
     if low:
         code += low

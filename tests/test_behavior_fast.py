@@ -178,3 +178,13 @@ def test_period_pairs_marked_chunk_by_chunk_are_the_distinct_pairs(period, monke
     ev.cache.clear()
     other = facts.active_periods(ev, period)
     assert other.user.tolist() == pairs.user.tolist() and other.code.tolist() == pairs.code.tolist()
+
+
+def test_typed_path_still_checks_the_zone_and_names_a_missing_column(tmp_path):
+    table = messy_events(seed=2)
+    with pytest.raises(xlseg.XlsegError, match="Mars/Olympus"):
+        read_events(table, "user_id", "time", "amount", tz="Mars/Olympus")
+    assert read_events(table, "user_id", "time", tz="Europe/Berlin").days.tolist() == \
+        read_events(table, "user_id", "time").days.tolist()  # naive times are left as written
+    with pytest.raises(xlseg.XlsegError, match="column 'amonut' not found"):
+        read_events(table, "user_id", "time", "amonut")

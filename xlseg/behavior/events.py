@@ -30,6 +30,7 @@ from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import cell_text, plural, quoted
 from xlseg.io.codes import code_numbers
 from xlseg.io.load import load_table
+from xlseg.io.timestamps import check_zone
 from xlseg.schema import Role, Table
 
 
@@ -94,7 +95,8 @@ def read_events(
     named = [user, time, *([value] if value and not auto_value else []), *keep]
     wanted = None if user is None or time is None or auto_value else list(dict.fromkeys(named))
     typed = None if wanted is None else typed_columns(events, user, time, value, keep=keep, roles=roles)
-    if typed is not None:  # typed Arrow columns: nothing to clean
+    if typed is not None:  # typed Arrow columns: nothing to clean (tz only moves times with a zone)
+        check_zone(tz)
         frame, notes, integer_ids = typed.frame, [], typed.ids
     else:
         events, integer_ids = _integer_ids(events, user, wanted, roles)

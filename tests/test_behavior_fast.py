@@ -188,3 +188,18 @@ def test_typed_path_still_checks_the_zone_and_names_a_missing_column(tmp_path):
         read_events(table, "user_id", "time").days.tolist()  # naive times are left as written
     with pytest.raises(xlseg.XlsegError, match="column 'amonut' not found"):
         read_events(table, "user_id", "time", "amonut")
+
+
+def test_value_sums_chunk_by_chunk_are_the_row_order_sums(monkeypatch):
+    from xlseg.behavior import facts
+    from xlseg.engine.kernels import group_sums
+
+    monkeypatch.setattr(facts, "CHUNK_ROWS", 13)
+    ev = read_events(messy_events(seed=4, rows=2000), "user_id", "time", "amount")
+    sums = facts.user_facts(ev).value_sum
+    present = ~np.isnan(ev.values)
+    assert np.isnan(ev.values).sum() > 100
+    # bit for bit the sums of the present values added in row order, and what pandas sums (to rounding)
+    np.testing.assert_array_equal(sums, group_sums(ev.codes[present], ev.n_users, ev.values[present]))
+    expected = pd.Series(ev.values).groupby(ev.codes).sum().reindex(range(ev.n_users), fill_value=0.0)
+    np.testing.assert_allclose(sums, expected.to_numpy(), rtol=1e-12)

@@ -17,10 +17,12 @@ import numpy as np
 
 from xlseg.behavior.events import Events
 from xlseg.behavior.periods import period_codes
-from xlseg.engine.kernels import group_sizes, group_sums
+from xlseg.engine.kernels import group_sizes
 
 #: Distinct pairs are found with a bitmap of users × span when it has at most this many cells, else by sorting.
 BITMAP_CELLS = 400_000_000
+#: Rows per chunk where the rows are gone through chunk by chunk (the chunk's temporaries stay in the cache).
+CHUNK_ROWS = 1 << 20
 
 
 @dataclass
@@ -60,14 +62,22 @@ def _user_facts(ev: Events) -> UserFacts:
     np.minimum.at(first, ev.codes, ev.days)
     np.maximum.at(last, ev.codes, ev.days)
     first[rows == 0] = -1
-    value_sum = None
-    if ev.values is not None:
-        missing = np.isnan(ev.values)
-        # a missing value adds +0.0, which leaves every partial sum as it is (they start at +0.0, so none is
-        # -0.0): the same sums as skipping those rows, without copying the codes and values that are present
-        values = np.where(missing, 0.0, ev.values) if missing.any() else ev.values
-        value_sum = group_sums(ev.codes, n, values)
+    value_sum = None if ev.values is None else _value_sums(ev.codes, ev.values, n)
     return UserFacts(first, last, rows, value_sum)
+
+
+def _value_sums(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Sum of the non-missing values per user code, added in row order as :func:`group_sums` adds them.
+
+    Chunk by chunk, a missing value adds +0.0, which leaves every partial sum as it is (they start at +0.0, so
+    none is -0.0): the same sums as skipping those rows, without full-size copies of the rows that are present.
+    """
+    sums = np.zeros(n)
+    for start in range(0, len(values), CHUNK_ROWS):
+        chunk = values[start:start + CHUNK_ROWS]
+        missing = np.isnan(chunk)
+        np.add.at(sums, codes[start:start + CHUNK_ROWS], np.where(missing, 0.0, chunk) if missing.any() else chunk)
+    return sums
 
 
 def active_periods(ev: Events, period: str) -> Pairs:
@@ -76,10 +86,6 @@ def active_periods(ev: Events, period: str) -> Pairs:
     if key not in ev.cache:
         ev.cache[key] = _period_pairs(ev, period)
     return ev.cache[key]  # type: ignore[return-value]
-
-
-#: Rows per chunk when pairs are marked in a bitmap chunk by chunk (the chunk's keys stay in the cache).
-CHUNK_ROWS = 1 << 20
 
 
 def _period_pairs(ev: Events, period: str) -> Pairs:

@@ -123,5 +123,5 @@ def _is_plain_time(kind: object) -> bool:
 def _is_text(kind: object) -> bool:
     import pyarrow as pa
 
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind) or \
-        pa.types.is_dictionary(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+    checks = ("is_string", "is_large_string", "is_string_view", "is_dictionary", "is_binary", "is_large_binary")
+    return any(getattr(pa.types, check, lambda _: False)(kind) for check in checks)  # string views: pyarrow >= 16

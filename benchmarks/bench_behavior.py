@@ -18,6 +18,7 @@ case's (every retention cell, every lifecycle count, every user's R/F/M) before 
     python benchmarks/bench_behavior.py --no-memory       # skip the memory peaks
     python benchmarks/bench_behavior.py --only "xlseg,xlseg on DuckDB,duckdb SQL" --memory-limit 1GB
                                                           # some cases; DuckDB's memory limit for both DuckDB cases
+    python benchmarks/bench_behavior.py --stages          # xlseg alone: where its time goes, step by step
 
 pandas and numpy run on one core (xlseg reads with pyarrow's threads); DuckDB and polars use every core.
 """
@@ -283,6 +284,40 @@ def run_polars(path: Path) -> dict:
     return common(retention, lifecycle, rfm)
 
 
+# ----------------------------------------------------------------------------- xlseg, step by step
+
+
+def print_stages(path: Path, repeat: int) -> None:
+    """Median time of each step of the xlseg case (after one warm-up run), as a Markdown table."""
+    import time
+
+    from xlseg.behavior.events import read_events
+    from xlseg.behavior.facts import active_periods, user_facts
+    from xlseg.behavior.lifecycle import lifecycle_of
+    from xlseg.behavior.retention import retention_of
+    from xlseg.behavior.rfm import rfm_of
+
+    steps = [("read_events (Parquet → integer codes, day numbers, values)",
+              lambda ev: read_events(path, "user_id", "time", "amount")),
+             ("facts: distinct (user, month) pairs", lambda ev: active_periods(ev, "month")),
+             ("facts: per-user first/last day, rows, value sum", user_facts),
+             ("retention table (counts)", lambda ev: retention_of(ev, counts=True)),
+             ("lifecycle table", lifecycle_of), ("RFM table", rfm_of)]
+    times: dict[str, list[float]] = {name: [] for name, _ in steps}
+    for run in range(repeat + 1):
+        ev = None
+        for name, step in steps:
+            start = time.perf_counter()
+            out = step(ev)
+            if run:
+                times[name].append(time.perf_counter() - start)
+            ev = out if ev is None else ev
+    print(f"\n### xlseg step by step, median of {repeat} runs\n\n| step | median |\n|---|---:|")
+    for name, values in times.items():
+        print(f"| {name} | {np.median(values):.3f} s |")
+    print(f"| total | {sum(np.median(v) for v in times.values()):.3f} s |")
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -292,9 +327,13 @@ def main() -> None:
                                        p.add_argument("--no-memory", action="store_true"),
                                        p.add_argument("--only", metavar="CASES", help="comma-separated case names"),
                                        p.add_argument("--memory-limit", metavar="SIZE",
-                                                      help="DuckDB's memory limit for the DuckDB cases, e.g. 1GB")))
+                                                      help="DuckDB's memory limit for the DuckDB cases, e.g. 1GB"),
+                                       p.add_argument("--stages", action="store_true")))
     users = args.users or max(args.rows // 10, 1)
     path = events_file(args.rows, users)
+    if args.stages:
+        print_stages(path, args.repeat)
+        return
     size = pd.read_parquet(path).memory_usage(index=False, deep=True).sum()
     print(f"{args.rows:,} events of {users:,} users from {path.name}; columns used: {size / 1e6:,.0f} MB in memory",
           file=sys.stderr)

@@ -25,9 +25,12 @@ import numpy as np
 import pandas as pd
 
 from xlseg.behavior.periods import day_number, day_text
+from xlseg.behavior.typed import typed_columns
 from xlseg.errors import XlsegError, column_not_found
 from xlseg.io.cells import cell_text, plural, quoted
+from xlseg.io.codes import code_numbers
 from xlseg.io.load import load_table
+from xlseg.io.timestamps import check_zone
 from xlseg.schema import Role, Table
 
 
@@ -91,21 +94,26 @@ def read_events(
     auto_value = value == "auto"
     named = [user, time, *([value] if value and not auto_value else []), *keep]
     wanted = None if user is None or time is None or auto_value else list(dict.fromkeys(named))
-    events, integer_ids = _integer_ids(events, user, wanted, roles)
-    if integer_ids is not None:  # whole-number ids need no cleaning: load the other columns only
-        wanted = [c for c in wanted or () if c != user]
-    table = load_table(events, columns=wanted, roles=roles, tz=tz)
-    time = time or _detect(table, Role.DATE, "date", "time")
-    user = user or _detect(table, Role.ID, "user id", "user")
-    if auto_value:
-        value = next((c for c in table.columns_with(Role.METRIC) if c not in (user, time)), None)
-    for name in (time, *([value] if value else []), *keep, *([user] if integer_ids is None else [])):
-        if name not in table.frame.columns:
-            raise column_not_found(name, table.frame.columns)
-    frame, notes = table.frame, list(table.notes)
+    typed = None if wanted is None else typed_columns(events, user, time, value, keep=keep, roles=roles)
+    if typed is not None:  # typed Arrow columns: nothing to clean (tz only moves times with a zone)
+        check_zone(tz)
+        frame, notes, integer_ids = typed.frame, [], typed.ids
+    else:
+        events, integer_ids = _integer_ids(events, user, wanted, roles)
+        if integer_ids is not None:  # whole-number ids need no cleaning: load the other columns only
+            wanted = [c for c in wanted or () if c != user]
+        table = load_table(events, columns=wanted, roles=roles, tz=tz)
+        time = time or _detect(table, Role.DATE, "date", "time")
+        user = user or _detect(table, Role.ID, "user id", "user")
+        if auto_value:
+            value = next((c for c in table.columns_with(Role.METRIC) if c not in (user, time)), None)
+        for name in (time, *([value] if value else []), *keep, *([user] if integer_ids is None else [])):
+            if name not in table.frame.columns:
+                raise column_not_found(name, table.frame.columns)
+        frame, notes = table.frame, list(table.notes)
 
     if integer_ids is not None and len(integer_ids) == len(frame):  # no row was dropped as empty
-        codes, uniques = pd.factorize(integer_ids)
+        codes, uniques = factorize_integers(integer_ids)
     else:
         if integer_ids is not None:
             table = load_table(events, columns=list(dict.fromkeys(named)), roles=roles, tz=tz)
@@ -119,7 +127,7 @@ def read_events(
     if bad_time.any():
         notes.append(f"dropped {plural(int(bad_time.sum()), 'row')} whose time in '{time}' is blank or unreadable")
     drop |= unreadable
-    present_days = days[~drop]
+    present_days = days[~drop] if drop.any() else days
     if present_days.size == 0:
         raise XlsegError(f"no activity rows with both a user id in '{user}' and a date in '{time}'")
     if as_of is None:
@@ -172,6 +180,42 @@ def _integer_ids(events: object, user: str | None, wanted: list[str] | None,
     return events, events[user].to_numpy()
 
 
+#: Integer ids are coded through a table over their range (no hashing) when the range is at most this many
+#: times the number of rows; wider ranges are hashed by ``pd.factorize``.
+DENSE_IDS = 2
+
+
+def factorize_integers(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(ids)`` for an integer array: codes in order of first appearance and the distinct ids.
+
+    When the ids fill a range of at most :data:`DENSE_IDS` × their count (user ids usually do), each id's first
+    row is found with one ``np.minimum.at`` over a table indexed by id, with no hashing (at 10M rows of 1M users
+    this is several times faster than hashing, whose table lookups miss the cache); else ``pd.factorize``.
+    """
+    ids = np.asarray(ids)
+    if ids.size == 0:
+        return pd.factorize(ids)
+    low, high = int(ids.min()), int(ids.max())
+    if low >= 0 and high < DENSE_IDS * ids.size:  # index the table by the id itself: no shifted copy
+        low = 0
+    span = high - low + 1
+    if span > DENSE_IDS * ids.size:
+        return pd.factorize(ids)
+    slots = ids if low == 0 else np.subtract(ids, ids.dtype.type(low), dtype=ids.dtype)
+    slots = slots.astype(np.intp, copy=False)
+    rows = np.arange(ids.size, dtype=np.intp)
+    first_row = np.full(span, ids.size, dtype=np.intp)
+    np.minimum.at(first_row, slots, rows)
+    is_first = np.zeros(ids.size, dtype=bool)
+    is_first[first_row[first_row < ids.size]] = True
+    in_order = slots[np.flatnonzero(is_first)]  # the ids' slots in order of first appearance
+    code_of = first_row  # reused: only the slots of present ids are read back
+    code_of[in_order] = np.arange(in_order.size, dtype=np.intp)
+    codes = np.take(code_of, slots, out=rows)  # rows is not needed any more
+    uniques = (in_order + low).astype(pd.factorize(ids[:1])[1].dtype)
+    return codes, uniques
+
+
 def is_activity_table(table: Table) -> bool:
     """Whether ``table`` looks like an activity log: a date column and an id column whose ids repeat."""
     if not table.columns_with(Role.DATE):
@@ -207,15 +251,38 @@ def _days(series: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
         series = parsed.dt.tz_localize(None)
     elif getattr(series.dtype, "tz", None) is not None:
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    raw = series.to_numpy(dtype="datetime64[us]")
-    missing = np.isnat(raw)
-    days = raw.astype("datetime64[D]").astype(np.int64)
-    return days, missing
+    raw = series.to_numpy()
+    if raw.dtype.kind != "M":
+        raw = series.to_numpy(dtype="datetime64[us]")
+    return day_numbers(raw), np.isnat(raw)
+
+
+#: Units of a datetime64 array per day.
+_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000,
+            "ns": 86_400_000_000_000}
+
+
+def day_numbers(times: np.ndarray) -> np.ndarray:
+    """Day numbers (int64, days since 1970-01-01, the time of day dropped) of a datetime64 array.
+
+    The same as ``times.astype("datetime64[D]").astype(np.int64)`` (which rounds down, also before 1970) in one
+    integer division instead of two full-size copies; NaT rows give meaningless numbers (mask them with
+    ``np.isnat``).
+    """
+    unit, count = np.datetime_data(times.dtype)
+    per_day = _PER_DAY.get(unit)
+    if per_day is None or count != 1:
+        return times.astype("datetime64[D]").astype(np.int64)
+    ticks = times.view(np.int64)
+    return ticks.copy() if per_day == 1 else np.floor_divide(ticks, per_day)
 
 
 def _values(frame: pd.DataFrame, name: str) -> np.ndarray:
     """The value column as float64; an error naming the column when it is not numeric."""
     series = frame[name]
+    numbers = code_numbers(series)  # a few whole amounts (1…7) read as a dimension of number codes
+    if numbers is not None:
+        return numbers
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
         present = series.dropna()
         if present.empty:

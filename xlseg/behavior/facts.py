@@ -18,10 +18,12 @@ import numpy as np
 
 from xlseg.behavior.events import Events
 from xlseg.behavior.periods import period_codes
-from xlseg.engine.kernels import group_sizes, group_sums
+from xlseg.engine.kernels import group_sizes
 
 #: Distinct pairs are found with a bitmap of users × span when it has at most this many cells, else by sorting.
 BITMAP_CELLS = 400_000_000
+#: Rows per chunk where the rows are gone through chunk by chunk (the chunk's temporaries stay in the cache).
+CHUNK_ROWS = 1 << 20
 
 
 @dataclass
@@ -68,17 +70,48 @@ def _user_facts(ev: Events) -> UserFacts:
     np.minimum.at(first, ev.codes, ev.days)
     np.maximum.at(last, ev.codes, ev.days)
     first[rows == 0] = -1
-    value_sum = None
-    if ev.values is not None:
-        present = ~np.isnan(ev.values)
-        value_sum = group_sums(ev.codes[present], n, ev.values[present])
+    value_sum = None if ev.values is None else _value_sums(ev.codes, ev.values, n)
     return UserFacts(first, last, rows, value_sum)
+
+
+def _value_sums(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Sum of the non-missing values per user code, added in row order as :func:`group_sums` adds them.
+
+    Chunk by chunk, a missing value adds +0.0, which leaves every partial sum as it is (they start at +0.0, so
+    none is -0.0): the same sums as skipping those rows, without full-size copies of the rows that are present.
+    """
+    sums = np.zeros(n)
+    for start in range(0, len(values), CHUNK_ROWS):
+        chunk = values[start:start + CHUNK_ROWS]
+        missing = np.isnan(chunk)
+        np.add.at(sums, codes[start:start + CHUNK_ROWS], np.where(missing, 0.0, chunk) if missing.any() else chunk)
+    return sums
 
 
 def active_periods(ev: Events, period: str) -> Pairs:
     """Distinct (user, period) pairs of activity (``SELECT DISTINCT user, period``)."""
-    return _reduced(ev, ("periods", period),  # type: ignore[return-value]
-                    lambda: distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users))
+    return _reduced(ev, ("periods", period), lambda: _period_pairs(ev, period))  # type: ignore[return-value]
+
+
+def _period_pairs(ev: Events, period: str) -> Pairs:
+    """:func:`active_periods` without a full-size array of period codes or keys: the period of each day is
+    looked up in a table over the span of days, and the (user, period) keys are marked in a bitmap chunk by
+    chunk. Falls back to :func:`distinct_pairs` when the bitmap or the table would be too large."""
+    if ev.days.size == 0:
+        return distinct_pairs(ev.codes, ev.days, ev.n_users)
+    first_day, last_day = int(ev.days.min()), int(ev.days.max())
+    table = period_codes(np.arange(first_day, last_day + 1), period)
+    low, span = int(table[0]), int(table[-1]) - int(table[0]) + 1
+    if ev.n_users * span > BITMAP_CELLS or last_day - first_day >= max(ev.days.size, 1 << 16):
+        return distinct_pairs(ev.codes, period_codes(ev.days, period), ev.n_users)
+    table -= low
+    seen = np.zeros(ev.n_users * span, dtype=bool)
+    for start in range(0, ev.days.size, CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        keys = np.take(table, ev.days[start:stop] - first_day)
+        keys += ev.codes[start:stop] * span
+        seen[keys] = True
+    return _marked_pairs(seen, span, low)
 
 
 def active_days(ev: Events, start: int, stop: int) -> Pairs:
@@ -96,11 +129,26 @@ def distinct_pairs(users: np.ndarray, codes: np.ndarray, n_users: int) -> Pairs:
         return Pairs(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     low = int(codes.min())
     span = int(codes.max()) - low + 1
-    keys = users.astype(np.int64) * span + (codes - low)
+    keys = np.multiply(users, span, dtype=np.int64)  # one full-size array, added to in place
+    keys += codes
+    if low:
+        keys -= low
     if n_users * span <= BITMAP_CELLS:
         seen = np.zeros(n_users * span, dtype=bool)
         seen[keys] = True
-        keys = np.flatnonzero(seen)
-    else:
-        keys = np.unique(keys)
-    return Pairs(keys // span, keys % span + low)
+        del keys
+        return _marked_pairs(seen, span, low)
+    return _split_keys(np.unique(keys), span, low)
+
+
+def _marked_pairs(seen: np.ndarray, span: int, low: int) -> Pairs:
+    """The pairs whose keys ``user * span + (code - low)`` are marked in the bitmap ``seen``."""
+    return _split_keys(np.flatnonzero(seen), span, low)
+
+
+def _split_keys(keys: np.ndarray, span: int, low: int) -> Pairs:
+    """Sorted keys ``user * span + (code - low)`` back to pairs."""
+    user, code = np.divmod(keys, span)
+    if low:
+        code += low
+    return Pairs(user, code)

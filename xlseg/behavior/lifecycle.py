@@ -94,17 +94,19 @@ def lifecycle_table(pairs: Pairs, new_period: np.ndarray, last: int, period: str
     first = int(pairs.code.min())
     n = last - first + 1
     is_new, returning, stays = pair_states(pairs, new_period)
-    slot = pairs.code - first
-
-    def count(mask: np.ndarray, shift: int = 0) -> np.ndarray:
-        at = slot[mask] + shift
-        return np.bincount(at[at < n], minlength=n).astype(np.int64)
-
-    active = count(np.ones(len(slot), dtype=bool))
-    new = count(is_new)
-    back = count(returning)
+    # one count per (period, state): the state's bits are new (1), returning (2) and active in the next period (4)
+    key = pairs.code - first
+    key *= 8
+    for mask, times in ((is_new, 1), (returning, 2), (stays, 4)):  # added in place: no full-size temporaries
+        for _ in range(times):
+            key += mask
+    by_state = np.bincount(key, minlength=8 * n)[: 8 * n].reshape(n, 8).astype(np.int64)
+    active = by_state.sum(axis=1)
+    new = by_state[:, 1::2].sum(axis=1)
+    back = by_state[:, [2, 3, 6, 7]].sum(axis=1)
+    lost = by_state[:, :4].sum(axis=1)  # active in t, not in t+1: dormant in t+1
+    dormant = -np.r_[0, lost[:-1]].astype(np.int64)
     resurrecting = active - new - back
-    dormant = -count(~stays, shift=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         quick = np.where(dormant != 0, (new + resurrecting) / np.abs(dormant), np.nan)
     return pd.DataFrame({

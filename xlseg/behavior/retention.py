@@ -119,26 +119,33 @@ def retention_table(
     period code. Activity in periods before the user's cohort is not counted.
     """
     member = cohorts != NO_COHORT
-    cohort_codes, cohort_of = np.unique(cohorts[member], return_inverse=True)
-    row_of = np.full(len(cohorts), -1, dtype=np.int64)
-    row_of[member] = cohort_of
-    sizes = np.bincount(cohort_of, minlength=len(cohort_codes)).astype(np.int64)
-    width = int(last - cohort_codes[0] + 1) if len(cohort_codes) else 0
-    grid = np.zeros((len(cohort_codes), max(width, 0)), dtype=np.int64)
-    rows = row_of[pairs.user]
-    offsets = pairs.code - cohorts[pairs.user]
-    counted = (rows >= 0) & (offsets >= 0)
-    rows, offsets, who = rows[counted], offsets[counted], pairs.user[counted]
-    width = grid.shape[1]
+    low = int(cohorts[member].min()) if member.any() else last
+    span = max(last - low + 1, 0)  # periods from the first cohort to the last period
+    slot_sizes = np.bincount(cohorts[member] - low, minlength=span)[:span]
+    cohort_slots = np.flatnonzero(slot_sizes)
+    cohort_codes, sizes = cohort_slots + low, slot_sizes[cohort_slots].astype(np.int64)
+    start = cohorts[pairs.user]  # each pair's cohort period (gathered once, then turned into a cell in place)
+    counted = (start != NO_COHORT) & (pairs.code >= start)
     if mode == "on":  # pairs are distinct: one per active user and period
-        grid = np.bincount(rows * width + offsets, minlength=grid.size).reshape(grid.shape)
-    else:
-        furthest = np.full(len(cohorts), -1, dtype=np.int64)
-        np.maximum.at(furthest, who, offsets)
-        reached_by = member & (furthest >= 0)
-        cells = row_of[reached_by] * width + furthest[reached_by]
-        grid = np.bincount(cells, minlength=grid.size).reshape(grid.shape)
-        grid = np.cumsum(grid[:, ::-1], axis=1)[:, ::-1]  # active at N or later
+        codes = pairs.code
+        if not counted.all():
+            start, codes = start[counted], codes[counted]
+        start -= low
+        start *= span
+        start += codes
+        start -= low  # (cohort slot, period slot) as one number
+        cells = np.bincount(start, minlength=span * span).reshape(span, span)
+    else:  # the last active period of each user (pairs are sorted by user then period) from its cohort on
+        ends = np.flatnonzero(np.r_[pairs.user[1:] != pairs.user[:-1], True]) if pairs.user.size else start[:0]
+        who, latest = pairs.user[ends], pairs.code[ends]
+        reached_by = (cohorts[who] != NO_COHORT) & (latest >= cohorts[who])
+        who, latest = who[reached_by], latest[reached_by]
+        cells = np.bincount((cohorts[who] - low) * span + (latest - low), minlength=span * span).reshape(span, span)
+        cells = np.cumsum(cells[:, ::-1], axis=1)[:, ::-1]  # active in that period or later
+    # row i of the grid: offset N of cohort i is period slot (cohort slot + N); slots past the last are 0
+    width = span if len(cohort_slots) else 0
+    at = cohort_slots[:, None] + np.arange(width)[None, :]
+    grid = np.where(at < span, cells[cohort_slots[:, None], np.minimum(at, span - 1)], 0).astype(np.int64)
     reached = cohort_codes[:, None] + np.arange(grid.shape[1])[None, :] <= last
     all_counts = np.where(reached, grid, 0).sum(axis=0)
     all_sizes = np.where(reached, sizes[:, None], 0).sum(axis=0)

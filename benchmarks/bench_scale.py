@@ -33,6 +33,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -140,7 +141,8 @@ def _rows(frame: object, median: bool) -> list[list[object]]:
 def _duckdb(path: str, median: bool) -> list[list[object]]:
     import duckdb
 
-    connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+    connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,  # spills: the temp folder, not the repo
+                                        "temp_directory": os.path.join(tempfile.gettempdir(), "xlseg-duckdb")})
     extra = ", median(sessions)" if median else ""
     rows = connection.sql(f"""
         SELECT coalesce(country, 'Total'), coalesce(device, 'Total'), count(*), avg(sessions),

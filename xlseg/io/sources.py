@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import os
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -138,7 +139,10 @@ def _file_source(path: str, engine: str, memory_limit: str | None) -> Source | N
         return None
     import duckdb
 
-    config = {"memory_limit": memory_limit} if memory_limit else {}
+    # spill files go to the system's temp folder, not to a ".tmp" folder in the user's working directory
+    config = {"temp_directory": os.path.join(tempfile.gettempdir(), "xlseg-duckdb")}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
     try:
         connection = duckdb.connect(config=config)
     except duckdb.Error as error:

@@ -112,11 +112,15 @@ class GroupedUnits:
         keys = [_key(source, d, facts.get(i)) for i, d in enumerate(dimensions)]
         named = {f"k{i}": key for i, key in enumerate(keys)}
         def groups_query(clean: set[str]) -> pd.DataFrame:
-            aggregates = {"n": table.count()}
-            for j, (column, aggs) in enumerate(columns.items()):
-                aggregates.update(_column_aggregates(table, column, role_of[column], aggs, f"c{j}", spread,
-                                                     column in clean))
-            return source.execute(table.group_by(**named).aggregate(**aggregates))
+            def aggregates(quantiles: bool) -> dict[str, Any]:
+                out = {"n": table.count()}
+                for j, (column, aggs) in enumerate(columns.items()):
+                    out.update(_column_aggregates(table, column, role_of[column], aggs, f"c{j}", spread,
+                                                  column in clean, quantiles=quantiles))
+                return out
+
+            asked = _quantiles_asked(table, columns, role_of, clean)
+            return _grouped(source, named, aggregates, asked)
 
         # Floats are read as they are first (NaN/±inf cleaning costs every row); a value that is not finite
         # shows in its group's sum (NaN and infinities propagate), and then the columns concerned are cleaned.
@@ -215,13 +219,18 @@ class GroupedUnits:
                         key = self.keys[i]
                         named[f"k{i}"] = _fold(key, kept)
                         named[f"o{i}"] = key.notnull() & ~key.isin(kept) if kept else key.notnull()
-                aggregates: dict[str, Any] = {"n": table.count()}
-                for j, (column, aggs) in enumerate(self.columns.items()):
-                    ordered = [a for a in aggs if percentile_of(a) is not None or a == "nunique"]
-                    aggregates.update(_column_aggregates(table, column, self.roles[column], ordered, f"c{j}", False,
-                                                         column in self.dirty))
-                expr = table.group_by(**named).aggregate(**aggregates) if named else table.aggregate(**aggregates)
-                self._levels[dims] = self.source.execute(expr)
+                ordered = {column: [a for a in aggs if percentile_of(a) is not None or a == "nunique"]
+                           for column, aggs in self.columns.items()}
+
+                def aggregates(quantiles: bool) -> dict[str, Any]:
+                    out: dict[str, Any] = {"n": table.count()}
+                    for j, (column, aggs) in enumerate(ordered.items()):
+                        out.update(_column_aggregates(table, column, self.roles[column], aggs, f"c{j}", False,
+                                                      column in self.dirty, quantiles=quantiles))
+                    return out
+
+                asked = _quantiles_asked(table, ordered, self.roles, self.dirty)
+                self._levels[dims] = _grouped(self.source, named, aggregates, asked)
             return self._levels[dims]
 
     def _kept(self, i: int) -> list[Any] | None:
@@ -312,7 +321,9 @@ def _value(table: Any, column: str, role: Role, clean: bool = True) -> Any:
 
 
 def _column_aggregates(table: Any, column: str, role: Role, aggs: list[str], prefix: str, spread: bool,
-                       clean: bool = True) -> dict[str, Any]:
+                       clean: bool = True, *, quantiles: bool = True) -> dict[str, Any]:
+    """The engine aggregates of one column (``quantiles=False``: without its medians and percentiles, which
+    :func:`_window_quantiles` then computes)."""
     value = _value(table, column, role, clean)
     out: dict[str, Any] = {}
     additive = [a for a in aggs if a in ADDITIVE]
@@ -330,12 +341,84 @@ def _column_aggregates(table: Any, column: str, role: Role, aggs: list[str], pre
     for agg in aggs:
         q = percentile_of(agg)
         if q is not None:
-            if role in (Role.DIMENSION, Role.ID):
+            if role in (Role.DIMENSION, Role.ID) or not quantiles:
                 continue
             out[f"{prefix}_{_agg_name(agg)}"] = value.quantile(q)
         elif agg == "nunique":
             out[f"{prefix}_u"] = _value(table, column, Role.DIMENSION if role == Role.FLAG else role, clean).nunique()
     return out
+
+
+def _quantiles_asked(table: Any, columns: Mapping[str, list[str]], roles: Mapping[str, Role],
+                     clean: set[str]) -> list[tuple[Any, dict[str, float]]]:
+    """Per metric column with medians or percentiles: its value expression and {result name: q}."""
+    asked = []
+    for j, (column, aggs) in enumerate(columns.items()):
+        if roles[column] in (Role.DIMENSION, Role.ID):
+            continue
+        wanted = {f"c{j}_{_agg_name(a)}": q for a in aggs if (q := percentile_of(a)) is not None}
+        if wanted:
+            asked.append((_value(table, column, roles[column], column in clean), wanted))
+    return asked
+
+
+def _grouped(source: Source, named: dict[str, Any], aggregates: Any,
+             asked: list[tuple[Any, dict[str, float]]]) -> pd.DataFrame:
+    """``aggregates(True)`` grouped by the ``named`` keys in one query; if DuckDB runs out of memory on it and
+    quantiles are asked for (or ``source.spill_quantiles`` is set), the same without them, then each column's
+    quantiles from a sort that spills (:func:`_window_quantiles`), matched back to their groups by the keys."""
+    table = source.table
+
+    def run(aggs: dict[str, Any]) -> pd.DataFrame:
+        return source.execute(table.group_by(**named).aggregate(**aggs) if named else table.aggregate(**aggs))
+
+    if not (asked and source.spill_quantiles):
+        try:
+            return run(aggregates(True))
+        except XlsegError as error:
+            if not (asked and source.backend == "duckdb" and "out of memory" in str(error).lower()):
+                raise
+            source.spill_quantiles = True  # the other levels' queries go the same way at once
+    frame = run(aggregates(False))
+    for value, wanted in asked:
+        found = source.execute(_window_quantiles(table, named, value, wanted))
+        if named:
+            frame = frame.merge(found, on=list(named), how="left")  # null keys match null keys
+        else:
+            for name in wanted:
+                frame[name] = found[name].iat[0] if len(found) else np.nan
+    return frame
+
+
+def _window_quantiles(table: Any, named: dict[str, Any], value: Any, wanted: dict[str, float]) -> Any:
+    """Exact quantiles (``QUANTILE_CONT``, PERCENTILE.INC) of ``value`` per group of the ``named`` keys from a
+    window over the sorted values, which DuckDB spills to disk (``QUANTILE_CONT`` keeps each group's values in
+    memory): the non-missing values are numbered in order (i = 0…n−1) and, for ``h = (n − 1)·q``, the values at
+    ``floor(h)`` and ``ceil(h)`` interpolated as DuckDB does: ``lo + (h − floor(h))·(hi − lo)``."""
+    import ibis
+
+    rows = table.select(**named, _x=value)
+    rows = rows.filter(rows._x.notnull())
+    keys = [rows[k] for k in named]
+    rows = rows.mutate(_i=ibis.row_number().over(group_by=keys, order_by=rows._x),
+                       _n=rows._x.count().over(group_by=keys))
+
+    def h(n: Any, q: float) -> Any:
+        return (n - 1).cast("float64") * q
+
+    hits = [(rows._i == h(rows._n, q).floor()) | (rows._i == h(rows._n, q).ceil()) for q in wanted.values()]
+    rows = rows.filter(ibis.or_(*hits))
+    ends: dict[str, Any] = {"_n": rows._n.max()}
+    for name, q in wanted.items():
+        ends[f"{name}_lo"] = rows._x.max(where=rows._i == h(rows._n, q).floor())
+        ends[f"{name}_hi"] = rows._x.max(where=rows._i == h(rows._n, q).ceil())
+    found = rows.group_by(list(named)).aggregate(**ends) if named else rows.aggregate(**ends)
+    out = {}
+    for name, q in wanted.items():
+        at = h(found._n, q)
+        lo, hi = found[f"{name}_lo"], found[f"{name}_hi"]
+        out[name] = lo + (at - at.floor()) * (hi - lo)
+    return found.select(*named, **out)
 
 
 def _rates_as_flags(source: Source, roles: dict[str, Role], columns: dict[str, list[str]],

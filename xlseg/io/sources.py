@@ -38,6 +38,9 @@ class Source:
         run: runs an Ibis expression built on ``table`` and returns its result as a pandas DataFrame.
         name: a short description of the input (the file pattern, the table name) for the report.
         notes: what the source did to the data (said in the report's Summary).
+        spill_quantiles: DuckDB: compute medians and percentiles from a sort that spills to disk rather than
+            with ``QUANTILE_CONT`` (which keeps each group's values in memory); set after the first out-of-memory
+            error (see :func:`xlseg.engine.pushdown._grouped`).
     """
 
     table: Any
@@ -45,6 +48,7 @@ class Source:
     run: Callable[[Any], Any]
     name: str = "the table"
     notes: list[str] = field(default_factory=list)
+    spill_quantiles: bool = False
 
     @property
     def columns(self) -> list[str]:

@@ -322,3 +322,15 @@ def test_quantiles_past_the_memory_limit(tmp_path: Path) -> None:
         values = values.dropna().to_numpy()
         for name, q in (("median", 0.5), ("p90", 0.9), ("p10", 0.1)):
             assert out.loc[label, f"x {name}"] == pytest.approx(np.quantile(values, q), rel=1e-12, abs=0)
+    # a file read with a memory limit its rows cannot fit (4M × 24 bytes > 90 MB): the sort from the start
+    path = tmp_path / "t.parquet"
+    connection.execute(f"COPY (SELECT * FROM t UNION ALL SELECT g, x + 1 FROM t) TO '{path}' (FORMAT parquet)")
+    on_file = open_source(str(path), engine="duckdb", memory_limit="90MB")
+    assert on_file is not None and on_file.memory_limit == 90_000_000
+    out = breakdown(on_file, "g", "x:median,p90").set_index("g")
+    assert on_file.spill_quantiles
+    frame = pd.read_parquet(path)
+    for label, values in list(frame.groupby("g")["x"]) + [("Total", frame["x"])]:
+        values = values.dropna().to_numpy()
+        assert out.loc[label, "x median"] == pytest.approx(np.quantile(values, 0.5), rel=1e-12, abs=0)
+        assert out.loc[label, "x p90"] == pytest.approx(np.quantile(values, 0.9), rel=1e-12, abs=0)

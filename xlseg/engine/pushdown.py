@@ -33,6 +33,10 @@ from xlseg.io.sources import Source
 from xlseg.schema import OTHER_LABEL, Role
 from xlseg.spec import Dimension, percentile_of
 
+# DuckDB's QUANTILE_CONT holds every value of its groups (8 bytes) in growing vectors, per thread: at 10M rows it
+# ran under a 1 GB limit, at 50M it did not (benchmarks/bench_scale.py). Above this many bytes per row of the
+# limit, medians and percentiles go straight to the sort that spills (a failed first try costs a full read).
+QUANTILE_BYTES_PER_ROW = 24
 _PERIOD_UNITS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 
 
@@ -365,13 +369,17 @@ def _quantiles_asked(table: Any, columns: Mapping[str, list[str]], roles: Mappin
 def _grouped(source: Source, named: dict[str, Any], aggregates: Any,
              asked: list[tuple[Any, dict[str, float]]]) -> pd.DataFrame:
     """``aggregates(True)`` grouped by the ``named`` keys in one query; if DuckDB runs out of memory on it and
-    quantiles are asked for (or ``source.spill_quantiles`` is set), the same without them, then each column's
+    quantiles are asked for (or ``source.spill_quantiles`` is set, or the rows × :data:`QUANTILE_BYTES_PER_ROW`
+    exceed the memory limit xlseg gave DuckDB), the same without them, then each column's
     quantiles from a sort that spills (:func:`_window_quantiles`), matched back to their groups by the keys."""
     table = source.table
 
     def run(aggs: dict[str, Any]) -> pd.DataFrame:
         return source.execute(table.group_by(**named).aggregate(**aggs) if named else table.aggregate(**aggs))
 
+    if asked and source.backend == "duckdb" and source.memory_limit and not source.spill_quantiles:
+        rows = source.execute(table.aggregate(n=table.count()))["n"].iat[0]
+        source.spill_quantiles = int(rows) * QUANTILE_BYTES_PER_ROW > source.memory_limit
     if not (asked and source.spill_quantiles):
         try:
             return run(aggregates(True))

@@ -7,6 +7,8 @@ Only per-group statistics come back; the roll-ups, statistics, ordering and layo
 2. *Groups* (one query): ``GROUP BY`` the dimension keys (value, period start or bin index) with, per group,
    the user count and per metric column the count of values, sum, ``var_pop × count`` (M2), min and max;
    also the exact quantiles (DuckDB ``QUANTILE_CONT``, Spark ``PERCENTILE``) and distinct counts of each group.
+   Past DuckDB's memory limit the quantiles come from a window over the sorted values, which spills to disk
+   (:func:`_grouped`, :func:`_window_quantiles`).
    These groups are the *units* the in-memory engine then segments (labels, top-N with user weights) and
    rolls up (:class:`~xlseg.engine.kernels.Moments`, Chan's formula for M2).
 3. *Order statistics of coarser levels* (one query per level, only when medians, percentiles or distinct

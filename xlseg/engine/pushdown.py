@@ -458,6 +458,7 @@ def _bin_facts(source: Source, dimensions: list[Dimension]) -> dict[int, tuple[l
         return {}
     schema = table.schema()
     aggregates: dict[str, Any] = {}
+    asked: list[tuple[Any, dict[str, float]]] = []
     for i, d in binned:
         dtype = schema[d.column]
         if not dtype.is_numeric() or dtype.is_boolean():
@@ -469,9 +470,11 @@ def _bin_facts(source: Source, dimensions: list[Dimension]) -> dict[int, tuple[l
         aggregates[f"frac{i}"] = (value != value.round()).cast("int64").sum()
         aggregates[f"abs{i}"] = value.abs().max()
         if d.binning.kind == "quantile":
-            for k, q in enumerate(np.linspace(0, 1, (d.binning.count or 4) + 1).tolist()):
-                aggregates[f"q{i}_{k}"] = value.quantile(q)
-    row = source.execute(table.aggregate(**aggregates)).iloc[0]
+            cuts = {f"q{i}_{k}": q for k, q in enumerate(np.linspace(0, 1, (d.binning.count or 4) + 1).tolist())}
+            asked.append((value, cuts))
+    quantiles = {name: value.quantile(q) for value, cuts in asked for name, q in cuts.items()}
+    row = _grouped(source, {}, lambda with_quantiles: aggregates | (quantiles if with_quantiles else {}),
+                   asked).iloc[0]
     facts = {}
     for i, d in binned:
         if int(row[f"n{i}"] or 0) == 0:
@@ -528,14 +531,16 @@ def profile(source: Source, roles: Mapping[str, Role], columns: Sequence[str]) -
     """Rows, missing and distinct values per column, and each numeric column's typical size (exact)."""
     table = source.table
     aggregates: dict[str, Any] = {"rows": table.count()}
+    asked: list[tuple[Any, dict[str, float]]] = []
     for j, column in enumerate(columns):
         value = _value(table, column, roles[column]) if roles[column] != Role.DATE else table[column]
         aggregates[f"n{j}"] = value.count()
         aggregates[f"u{j}"] = value.nunique()
         if roles[column] == Role.METRIC:
             aggregates[f"frac{j}"] = (value != value.round()).cast("int64").sum()
-            aggregates[f"typ{j}"] = value.abs().median()
-    row = source.execute(table.aggregate(**aggregates)).iloc[0]
+            asked.append((value.abs(), {f"typ{j}": 0.5}))
+    medians = {name: value.median() for value, wanted in asked for name in wanted}
+    row = _grouped(source, {}, lambda with_medians: aggregates | (medians if with_medians else {}), asked).iloc[0]
     rows = int(row["rows"])
     missing = {c: rows - int(row[f"n{j}"]) for j, c in enumerate(columns)}
     distinct = {c: int(row[f"u{j}"]) for j, c in enumerate(columns)}

@@ -12,7 +12,9 @@ sessions mean, converted rate, revenue sum; then the same with the sessions medi
 Cases (each run in a fresh process, so that its peak RSS is its own; the time is measured inside the
 process after the imports, whose time is printed apart as "start-up"):
 
-- ``xlseg duckdb``: ``breakdown(path, ..., engine="duckdb", memory_limit="1GB")``;
+- ``xlseg duckdb``: ``breakdown(path, ..., engine="duckdb", memory_limit="1GB")`` (medians: ``QUANTILE_CONT``,
+  or the sort that spills when the rows × 24 bytes exceed the limit);
+- ``xlseg duckdb spill`` (``--spill``, with a median): the same with medians from the sort that spills at any size;
 - ``duckdb GROUPING SETS``: the hand-written query, ``GROUPING SETS ((country, device), ())``, same limit;
 - ``polars streaming``: ``scan_parquet`` → two lazy group-bys (cells and total), ``collect(engine="streaming")``;
 - ``xlseg spark`` and ``spark GROUPING SETS`` (10M only): ``breakdown(spark.read.parquet(path), ...)`` and
@@ -84,11 +86,15 @@ def dataset(rows: int) -> Path:
 # ----------------------------------------------------------------------------- cases (run in a child process)
 
 
-def _xlseg(path: str, median: bool) -> list[list[object]]:
+def _xlseg(path: str, median: bool, spill: bool = False) -> list[list[object]]:
     from xlseg.engine.breakdowns import breakdown
+    from xlseg.io.sources import open_source
 
     metrics = "sessions:mean" + (",median" if median else "") + "; converted:rate; revenue:sum"
-    out = breakdown(path, ["country", "device"], metrics, engine="duckdb", memory_limit=MEMORY_LIMIT)
+    source = open_source(path, engine="duckdb", memory_limit=MEMORY_LIMIT)
+    assert source is not None
+    source.spill_quantiles = spill or source.spill_quantiles  # "xlseg duckdb spill": the sort whatever the size
+    out = breakdown(source, ["country", "device"], metrics)
     return _rows(out, median)
 
 
@@ -166,7 +172,8 @@ def _polars(path: str, median: bool) -> list[list[object]]:
     return [list(r) for r in both.collect(engine="streaming").rows()]
 
 
-RUNNERS = {"xlseg duckdb": _xlseg, "duckdb GROUPING SETS": _duckdb, "polars streaming": _polars,
+RUNNERS = {"xlseg duckdb": _xlseg, "xlseg duckdb spill": lambda path, median: _xlseg(path, median, spill=True),
+           "duckdb GROUPING SETS": _duckdb, "polars streaming": _polars,
            "xlseg spark": _xlseg_spark, "spark GROUPING SETS": _spark_sql}
 
 
@@ -180,6 +187,7 @@ def _peak_rss() -> int:
 
 IMPORTS = {  # imported before the clock starts; their time is printed apart as start-up
     "xlseg duckdb": ["xlseg.engine.breakdowns", "duckdb", "ibis", "ibis.backends.sql.compilers.duckdb"],
+    "xlseg duckdb spill": ["xlseg.engine.breakdowns", "duckdb", "ibis", "ibis.backends.sql.compilers.duckdb"],
     "duckdb GROUPING SETS": ["duckdb"],
     "polars streaming": ["polars"],
     "xlseg spark": ["xlseg.engine.breakdowns", "pyspark.sql", "ibis", "ibis.backends.sql.compilers.pyspark"],
@@ -238,6 +246,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--memory-limit", default="1GB", help="DuckDB's memory limit (default 1GB)")
     parser.add_argument("--no-plain", action="store_true", help="only the cases with a median")
+    parser.add_argument("--spill", action="store_true",
+                        help="also xlseg with medians from the sort that spills at every size")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--median", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,7 +266,8 @@ def main() -> None:
     for rows in args.sizes:
         path = dataset(rows)
         for median in (True,) if args.no_plain else (False, True):
-            cases = CASES + (SPARK if rows == args.spark_at else [])
+            cases = CASES + (["xlseg duckdb spill"] if args.spill and median else [])
+            cases += SPARK if rows == args.spark_at else []
             runs: dict[str, list[dict[str, object]]] = {c: [] for c in cases}
             for round_ in range(args.repeat):
                 order = cases[round_ % len(cases):] + cases[: round_ % len(cases)]

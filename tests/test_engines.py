@@ -1,5 +1,6 @@
 """One parity suite: the same breakdowns, crosstabs and reports on pandas (in memory), DuckDB (a relation, a
-table of a connection, a glob of Parquet files), an Ibis expression and Spark (local[2]).
+table of a connection, the same with medians and percentiles from the window form that spills, a glob of
+Parquet files), an Ibis expression and Spark (local[2]).
 
 Tolerances of issue 13: counts, distinct counts, medians and percentiles exact (1e-12 relative: the same
 float from the same interpolation formula); means, rates, variances, intervals and p-values within 1e-9
@@ -27,7 +28,7 @@ from xlseg.engine.crosstabs import crosstab
 from xlseg.errors import XlsegError
 from xlseg.reporting import report
 
-ENGINES = ["duckdb", "duckdb-table", "parquet-glob", "ibis", "spark"]
+ENGINES = ["duckdb", "duckdb-table", "duckdb-spill", "parquet-glob", "ibis", "spark"]
 EXACT = ("users", " count", " nunique", " median", " p90", " p10", " min", " max", " q")
 
 
@@ -80,6 +81,13 @@ def source(request: pytest.FixtureRequest, data: pd.DataFrame, duck: object, par
         return duck.table("users")  # type: ignore[attr-defined]
     if engine == "duckdb-table":
         return (duck, "users")
+    if engine == "duckdb-spill":  # medians and percentiles from the sort that spills (after an out-of-memory error)
+        from xlseg.io.sources import open_source
+
+        spilling = open_source(duck.table("users"))  # type: ignore[attr-defined]
+        assert spilling is not None
+        spilling.spill_quantiles = True
+        return spilling
     if engine == "parquet-glob":
         return parquet_glob
     if engine == "ibis":
@@ -290,3 +298,39 @@ def test_nan_and_infinity_are_missing_as_in_memory(duck: object) -> None:
     finite = frame[np.isfinite(frame["sessions"])]
     total = breakdown(relation, **kwargs).iloc[-1]
     assert total["sessions count"] == len(finite) and total["sessions max"] == finite["sessions"].max()
+
+
+def test_quantiles_past_the_memory_limit(tmp_path: Path) -> None:
+    """DuckDB's QUANTILE_CONT keeps each group's values in memory and fails under the memory limit; xlseg then
+    takes medians and percentiles from a sort that spills: the same numbers as numpy's (PERCENTILE.INC)."""
+    import duckdb
+
+    from xlseg.io.sources import open_source
+
+    connection = duckdb.connect(config={"memory_limit": "30MB", "threads": 2, "temp_directory": str(tmp_path)})
+    connection.execute("CREATE TABLE t AS SELECT (i % 3)::VARCHAR AS g, CASE WHEN i % 101 = 0 THEN NULL "
+                       "ELSE hash(i) % 100000 / 7.0 END AS x FROM range(2000000) r(i)")
+    with pytest.raises(duckdb.OutOfMemoryException):
+        connection.sql("SELECT g, quantile_cont(x, 0.5) FROM t GROUP BY g").fetchall()
+    source = open_source(connection.table("t"))
+    assert source is not None
+    out = breakdown(source, "g", "x:median,p90,p10,mean").set_index("g")
+    assert source.spill_quantiles  # the retry happened
+    frame = connection.sql("SELECT * FROM t").df()
+    for label, values in list(frame.groupby("g")["x"]) + [("Total", frame["x"])]:
+        assert out.loc[label, "users"] == len(values)
+        values = values.dropna().to_numpy()
+        for name, q in (("median", 0.5), ("p90", 0.9), ("p10", 0.1)):
+            assert out.loc[label, f"x {name}"] == pytest.approx(np.quantile(values, q), rel=1e-12, abs=0)
+    # a file read with a memory limit its rows cannot fit (4M × 24 bytes > 90 MB): the sort from the start
+    path = tmp_path / "t.parquet"
+    connection.execute(f"COPY (SELECT * FROM t UNION ALL SELECT g, x + 1 FROM t) TO '{path}' (FORMAT parquet)")
+    on_file = open_source(str(path), engine="duckdb", memory_limit="90MB")
+    assert on_file is not None and on_file.memory_limit == 90_000_000
+    out = breakdown(on_file, "g", "x:median,p90").set_index("g")
+    assert on_file.spill_quantiles
+    frame = pd.read_parquet(path)
+    for label, values in list(frame.groupby("g")["x"]) + [("Total", frame["x"])]:
+        values = values.dropna().to_numpy()
+        assert out.loc[label, "x median"] == pytest.approx(np.quantile(values, 0.5), rel=1e-12, abs=0)
+        assert out.loc[label, "x p90"] == pytest.approx(np.quantile(values, 0.9), rel=1e-12, abs=0)

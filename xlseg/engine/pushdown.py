@@ -7,6 +7,8 @@ Only per-group statistics come back; the roll-ups, statistics, ordering and layo
 2. *Groups* (one query): ``GROUP BY`` the dimension keys (value, period start or bin index) with, per group,
    the user count and per metric column the count of values, sum, ``var_pop × count`` (M2), min and max;
    also the exact quantiles (DuckDB ``QUANTILE_CONT``, Spark ``PERCENTILE``) and distinct counts of each group.
+   Past DuckDB's memory limit the quantiles come from a window over the sorted values, which spills to disk
+   (:func:`_grouped`, :func:`_window_quantiles`).
    These groups are the *units* the in-memory engine then segments (labels, top-N with user weights) and
    rolls up (:class:`~xlseg.engine.kernels.Moments`, Chan's formula for M2).
 3. *Order statistics of coarser levels* (one query per level, only when medians, percentiles or distinct
@@ -33,6 +35,10 @@ from xlseg.io.sources import Source
 from xlseg.schema import OTHER_LABEL, Role
 from xlseg.spec import Dimension, percentile_of
 
+# DuckDB's QUANTILE_CONT holds every value of its groups (8 bytes) in growing vectors, per thread: at 10M rows it
+# ran under a 1 GB limit, at 50M it did not (benchmarks/bench_scale.py). Above this many bytes per row of the
+# limit, medians and percentiles go straight to the sort that spills (a failed first try costs a full read).
+QUANTILE_BYTES_PER_ROW = 24
 _PERIOD_UNITS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 
 
@@ -112,11 +118,15 @@ class GroupedUnits:
         keys = [_key(source, d, facts.get(i)) for i, d in enumerate(dimensions)]
         named = {f"k{i}": key for i, key in enumerate(keys)}
         def groups_query(clean: set[str]) -> pd.DataFrame:
-            aggregates = {"n": table.count()}
-            for j, (column, aggs) in enumerate(columns.items()):
-                aggregates.update(_column_aggregates(table, column, role_of[column], aggs, f"c{j}", spread,
-                                                     column in clean))
-            return source.execute(table.group_by(**named).aggregate(**aggregates))
+            def aggregates(quantiles: bool) -> dict[str, Any]:
+                out = {"n": table.count()}
+                for j, (column, aggs) in enumerate(columns.items()):
+                    out.update(_column_aggregates(table, column, role_of[column], aggs, f"c{j}", spread,
+                                                  column in clean, quantiles=quantiles))
+                return out
+
+            asked = _quantiles_asked(table, columns, role_of, clean)
+            return _grouped(source, named, aggregates, asked)
 
         # Floats are read as they are first (NaN/±inf cleaning costs every row); a value that is not finite
         # shows in its group's sum (NaN and infinities propagate), and then the columns concerned are cleaned.
@@ -215,13 +225,18 @@ class GroupedUnits:
                         key = self.keys[i]
                         named[f"k{i}"] = _fold(key, kept)
                         named[f"o{i}"] = key.notnull() & ~key.isin(kept) if kept else key.notnull()
-                aggregates: dict[str, Any] = {"n": table.count()}
-                for j, (column, aggs) in enumerate(self.columns.items()):
-                    ordered = [a for a in aggs if percentile_of(a) is not None or a == "nunique"]
-                    aggregates.update(_column_aggregates(table, column, self.roles[column], ordered, f"c{j}", False,
-                                                         column in self.dirty))
-                expr = table.group_by(**named).aggregate(**aggregates) if named else table.aggregate(**aggregates)
-                self._levels[dims] = self.source.execute(expr)
+                ordered = {column: [a for a in aggs if percentile_of(a) is not None or a == "nunique"]
+                           for column, aggs in self.columns.items()}
+
+                def aggregates(quantiles: bool) -> dict[str, Any]:
+                    out: dict[str, Any] = {"n": table.count()}
+                    for j, (column, aggs) in enumerate(ordered.items()):
+                        out.update(_column_aggregates(table, column, self.roles[column], aggs, f"c{j}", False,
+                                                      column in self.dirty, quantiles=quantiles))
+                    return out
+
+                asked = _quantiles_asked(table, ordered, self.roles, self.dirty)
+                self._levels[dims] = _grouped(self.source, named, aggregates, asked)
             return self._levels[dims]
 
     def _kept(self, i: int) -> list[Any] | None:
@@ -312,7 +327,9 @@ def _value(table: Any, column: str, role: Role, clean: bool = True) -> Any:
 
 
 def _column_aggregates(table: Any, column: str, role: Role, aggs: list[str], prefix: str, spread: bool,
-                       clean: bool = True) -> dict[str, Any]:
+                       clean: bool = True, *, quantiles: bool = True) -> dict[str, Any]:
+    """The engine aggregates of one column (``quantiles=False``: without its medians and percentiles, which
+    :func:`_window_quantiles` then computes)."""
     value = _value(table, column, role, clean)
     out: dict[str, Any] = {}
     additive = [a for a in aggs if a in ADDITIVE]
@@ -330,12 +347,88 @@ def _column_aggregates(table: Any, column: str, role: Role, aggs: list[str], pre
     for agg in aggs:
         q = percentile_of(agg)
         if q is not None:
-            if role in (Role.DIMENSION, Role.ID):
+            if role in (Role.DIMENSION, Role.ID) or not quantiles:
                 continue
             out[f"{prefix}_{_agg_name(agg)}"] = value.quantile(q)
         elif agg == "nunique":
             out[f"{prefix}_u"] = _value(table, column, Role.DIMENSION if role == Role.FLAG else role, clean).nunique()
     return out
+
+
+def _quantiles_asked(table: Any, columns: Mapping[str, list[str]], roles: Mapping[str, Role],
+                     clean: set[str]) -> list[tuple[Any, dict[str, float]]]:
+    """Per metric column with medians or percentiles: its value expression and {result name: q}."""
+    asked = []
+    for j, (column, aggs) in enumerate(columns.items()):
+        if roles[column] in (Role.DIMENSION, Role.ID):
+            continue
+        wanted = {f"c{j}_{_agg_name(a)}": q for a in aggs if (q := percentile_of(a)) is not None}
+        if wanted:
+            asked.append((_value(table, column, roles[column], column in clean), wanted))
+    return asked
+
+
+def _grouped(source: Source, named: dict[str, Any], aggregates: Any,
+             asked: list[tuple[Any, dict[str, float]]]) -> pd.DataFrame:
+    """``aggregates(True)`` grouped by the ``named`` keys in one query; if DuckDB runs out of memory on it and
+    quantiles are asked for (or ``source.spill_quantiles`` is set, or the rows × :data:`QUANTILE_BYTES_PER_ROW`
+    exceed the memory limit xlseg gave DuckDB), the same without them, then each column's
+    quantiles from a sort that spills (:func:`_window_quantiles`), matched back to their groups by the keys."""
+    table = source.table
+
+    def run(aggs: dict[str, Any]) -> pd.DataFrame:
+        return source.execute(table.group_by(**named).aggregate(**aggs) if named else table.aggregate(**aggs))
+
+    if asked and source.backend == "duckdb" and source.memory_limit and not source.spill_quantiles:
+        rows = source.execute(table.aggregate(n=table.count()))["n"].iat[0]
+        source.spill_quantiles = int(rows) * QUANTILE_BYTES_PER_ROW > source.memory_limit
+    if not (asked and source.spill_quantiles):
+        try:
+            return run(aggregates(True))
+        except XlsegError as error:
+            if not (asked and source.backend == "duckdb" and "out of memory" in str(error).lower()):
+                raise
+            source.spill_quantiles = True  # the other levels' queries go the same way at once
+    frame = run(aggregates(False))
+    for value, wanted in asked:
+        found = source.execute(_window_quantiles(table, named, value, wanted))
+        if named:
+            frame = frame.merge(found, on=list(named), how="left")  # null keys match null keys
+        else:
+            for name in wanted:
+                frame[name] = found[name].iat[0] if len(found) else np.nan
+    return frame
+
+
+def _window_quantiles(table: Any, named: dict[str, Any], value: Any, wanted: dict[str, float]) -> Any:
+    """Exact quantiles (``QUANTILE_CONT``, PERCENTILE.INC) of ``value`` per group of the ``named`` keys from a
+    window over the sorted values, which DuckDB spills to disk (``QUANTILE_CONT`` keeps each group's values in
+    memory): the non-missing values are numbered in order (i = 0…n−1) and, for ``h = (n − 1)·q``, the values at
+    ``floor(h)`` and ``ceil(h)`` interpolated as DuckDB does: ``lo + (h − floor(h))·(hi − lo)``."""
+    import ibis
+
+    rows = table.select(**named, _x=value)
+    rows = rows.filter(rows._x.notnull())
+    keys = [rows[k] for k in named]
+    rows = rows.mutate(_i=ibis.row_number().over(group_by=keys, order_by=rows._x),
+                       _n=rows._x.count().over(group_by=keys))
+
+    def h(n: Any, q: float) -> Any:
+        return (n - 1).cast("float64") * q
+
+    hits = [(rows._i == h(rows._n, q).floor()) | (rows._i == h(rows._n, q).ceil()) for q in wanted.values()]
+    rows = rows.filter(ibis.or_(*hits))
+    ends: dict[str, Any] = {"_n": rows._n.max()}
+    for name, q in wanted.items():
+        ends[f"{name}_lo"] = rows._x.max(where=rows._i == h(rows._n, q).floor())
+        ends[f"{name}_hi"] = rows._x.max(where=rows._i == h(rows._n, q).ceil())
+    found = rows.group_by(list(named)).aggregate(**ends) if named else rows.aggregate(**ends)
+    out = {}
+    for name, q in wanted.items():
+        at = h(found._n, q)
+        lo, hi = found[f"{name}_lo"], found[f"{name}_hi"]
+        out[name] = lo + (at - at.floor()) * (hi - lo)
+    return found.select(*named, **out)
 
 
 def _rates_as_flags(source: Source, roles: dict[str, Role], columns: dict[str, list[str]],
@@ -365,6 +458,7 @@ def _bin_facts(source: Source, dimensions: list[Dimension]) -> dict[int, tuple[l
         return {}
     schema = table.schema()
     aggregates: dict[str, Any] = {}
+    asked: list[tuple[Any, dict[str, float]]] = []
     for i, d in binned:
         dtype = schema[d.column]
         if not dtype.is_numeric() or dtype.is_boolean():
@@ -376,9 +470,11 @@ def _bin_facts(source: Source, dimensions: list[Dimension]) -> dict[int, tuple[l
         aggregates[f"frac{i}"] = (value != value.round()).cast("int64").sum()
         aggregates[f"abs{i}"] = value.abs().max()
         if d.binning.kind == "quantile":
-            for k, q in enumerate(np.linspace(0, 1, (d.binning.count or 4) + 1).tolist()):
-                aggregates[f"q{i}_{k}"] = value.quantile(q)
-    row = source.execute(table.aggregate(**aggregates)).iloc[0]
+            cuts = {f"q{i}_{k}": q for k, q in enumerate(np.linspace(0, 1, (d.binning.count or 4) + 1).tolist())}
+            asked.append((value, cuts))
+    quantiles = {name: value.quantile(q) for value, cuts in asked for name, q in cuts.items()}
+    row = _grouped(source, {}, lambda with_quantiles: aggregates | (quantiles if with_quantiles else {}),
+                   asked).iloc[0]
     facts = {}
     for i, d in binned:
         if int(row[f"n{i}"] or 0) == 0:
@@ -435,14 +531,16 @@ def profile(source: Source, roles: Mapping[str, Role], columns: Sequence[str]) -
     """Rows, missing and distinct values per column, and each numeric column's typical size (exact)."""
     table = source.table
     aggregates: dict[str, Any] = {"rows": table.count()}
+    asked: list[tuple[Any, dict[str, float]]] = []
     for j, column in enumerate(columns):
         value = _value(table, column, roles[column]) if roles[column] != Role.DATE else table[column]
         aggregates[f"n{j}"] = value.count()
         aggregates[f"u{j}"] = value.nunique()
         if roles[column] == Role.METRIC:
             aggregates[f"frac{j}"] = (value != value.round()).cast("int64").sum()
-            aggregates[f"typ{j}"] = value.abs().median()
-    row = source.execute(table.aggregate(**aggregates)).iloc[0]
+            asked.append((value.abs(), {f"typ{j}": 0.5}))
+    medians = {name: value.median() for value, wanted in asked for name in wanted}
+    row = _grouped(source, {}, lambda with_medians: aggregates | (medians if with_medians else {}), asked).iloc[0]
     rows = int(row["rows"])
     missing = {c: rows - int(row[f"n{j}"]) for j, c in enumerate(columns)}
     distinct = {c: int(row[f"u{j}"]) for j, c in enumerate(columns)}

@@ -38,6 +38,10 @@ class Source:
         run: runs an Ibis expression built on ``table`` and returns its result as a pandas DataFrame.
         name: a short description of the input (the file pattern, the table name) for the report.
         notes: what the source did to the data (said in the report's Summary).
+        spill_quantiles: DuckDB: compute medians and percentiles from a sort that spills to disk rather than
+            with ``QUANTILE_CONT`` (which keeps each group's values in memory); set when the rows cannot fit
+            the memory limit, or after the first out-of-memory error (see :func:`xlseg.engine.pushdown._grouped`).
+        memory_limit: DuckDB's memory limit in bytes when xlseg set it (files read with ``memory_limit``).
     """
 
     table: Any
@@ -45,6 +49,8 @@ class Source:
     run: Callable[[Any], Any]
     name: str = "the table"
     notes: list[str] = field(default_factory=list)
+    spill_quantiles: bool = False
+    memory_limit: int | None = None  # DuckDB's memory limit in bytes when xlseg set it (files), else None
 
     @property
     def columns(self) -> list[str]:
@@ -65,8 +71,8 @@ class Source:
         except Exception as error:  # noqa: BLE001 - the engine's own message, one line (--debug shows the trace)
             message = _first_line(error)
             if "out of memory" in message.lower():
-                message += " (exact medians, percentiles and distinct counts keep a group's values in memory:" \
-                           " raise the memory limit, --memory-limit)"
+                message += " (exact distinct counts keep a group's values in memory; medians and percentiles" \
+                           " spill to disk but need some room too: raise the memory limit, --memory-limit)"
             raise XlsegError(f"{self.backend} could not compute the aggregation: {message}") from error
 
 
@@ -153,7 +159,19 @@ def _file_source(path: str, engine: str, memory_limit: str | None) -> Source | N
         raise XlsegError(f"duckdb could not read '{path}': {_first_line(error)}") from error
     source = _relation_source(relation)
     source.name = Path(path).name
+    source.memory_limit = _bytes(memory_limit)
     return source
+
+
+def _bytes(size: str | None) -> int | None:
+    """``"1GB"``, ``"512 MiB"`` … in bytes (None when absent or not in that form; DuckDB checked it already)."""
+    import re
+
+    found = re.fullmatch(r"\s*([0-9.]+)\s*([kmgt]?)(i?)b?\s*", (size or "").lower())
+    if not found:
+        return None
+    power = " kmgt".index(found.group(2) or " ")
+    return int(float(found.group(1)) * (1024 if found.group(3) else 1000) ** power)
 
 
 def _to_pandas(expr: Any) -> Any:
